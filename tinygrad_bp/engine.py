@@ -197,9 +197,14 @@ class Value:
                 node.grad = 0.0
         self.grad = 1.0
         for node in reversed(nodes):
-            grad = node.grad
-            for parent, local_grad in zip(node.parents, node.local_grads):
-                parent.grad += local_grad * grad
+            parents = node.parents
+            if parents:                         # a leaf has nothing to pass on
+                grad = node.grad
+                # NOTE: enumerate and index rather than zip(parents, local_grads): one
+                # iterator per node instead of three; with the leaf test, the loop is
+                # ~40% faster (benchmarks/README.md).
+                for i, local_grad in enumerate(node.local_grads):
+                    parents[i].grad += local_grad * grad
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""
@@ -233,17 +238,27 @@ def trace(root: Value) -> List[Value]:
     needs no recursion. Parents are visited in their order, which makes the result
     the same on every run.
     """
+    # NOTE: the stack holds bare nodes: a node popped for the second time is finished
+    # (its parents, pushed above it, have all been popped), and a copy of a node that is
+    # already done is skipped. Pushing every parent and filtering on pop, rather than
+    # pushing (node, flag) pairs through a generator, made trace 3× faster on a
+    # 100,000-node chain (benchmarks/README.md). A graph has no cycles: a parent exists
+    # before its children, so a node can never be met again while it is being expanded.
     order: List[Value] = []
-    seen = set()
-    stack = [(root, False)]
+    expanded, done = set(), set()
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node = stack.pop()
+        if node in done:
+            continue
+        if node in expanded:                # its parents are all in `order` now
+            done.add(node)
             order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if p not in seen)
+        else:
+            expanded.add(node)
+            stack.append(node)
+            stack.extend(reversed(node.parents))
+    return order
     return order
 
 
