@@ -7,7 +7,8 @@
     8.0
 """
 
+from tinygrad_bp.compiler import compile
 from tinygrad_bp.engine import Value, edges, trace
 
 __version__ = "0.1.0"
-__all__ = ["Value", "edges", "trace", "__version__"]
+__all__ = ["Value", "compile", "edges", "trace", "__version__"]

@@ -166,12 +166,7 @@ class Value:
         Evaluated as e^x / (1 + e^x) for x < 0 so that no exponent is positive:
         σ(−800) is 0.0, not an OverflowError.
         """
-        x = self.data
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
+        s = _sigmoid(self.data)
         return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self) -> Value:
@@ -286,6 +281,14 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: str) -> Value:
     node.parents = parents
     node.local_grads = local_grads
     return node
+
+
+def _sigmoid(x: float) -> float:
+    """σ(x) on a float, with no positive exponent (shared with the compiler)."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 def _real(x: object, what: str, label: str) -> float:

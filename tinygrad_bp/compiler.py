@@ -1,0 +1,346 @@
+"""Compiled replay: trace a function once, then run its graph as straight-line Python.
+
+The eager engine builds a fresh graph on every call and walks it in `backward()`.
+When the same computation runs many times (a training loop), `compile(f, *example)`
+traces `f` once on Values, writes the forward and the backward pass of that graph
+as one Python function (a local variable per node, no Value objects), and compiles
+it once with Python's builtin `compile()`:
+
+    >>> from tinygrad_bp import compile
+    >>> def f(w, x):
+    ...     return (w[0] * x[0] + w[1] * x[1]).tanh()
+    >>> step = compile(f, [0.5, -0.3], [1.0, 2.0])
+    >>> out, (dw, dx) = step([0.1, 0.2], [3.0, 4.0])
+    >>> round(out, 6), [round(g, 6) for g in dw]
+    (0.833655, [0.917843, 1.223791])
+
+The replay returns the output and ∂out/∂(every argument), bit-for-bit what the eager
+engine gives for the same arguments: each node is regenerated from its `op` with the
+same float operations in the same order, and the gradients accumulate edge by edge
+in the order of `Value.backward()`.
+
+Like JAX's jit, compile captures one graph. Python control flow that looks at values
+(`if x.data > 0`, a loop whose length depends on a value) is frozen at trace time:
+the replay takes the branch the example took. `check(*args)` traces `f` again and
+raises if the graph differs. The branches *inside* built-in ops (relu, sigmoid) are
+regenerated, not frozen.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import re
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+from tinygrad_bp.engine import Value, _real, _sigmoid, trace
+
+Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of Specs otherwise
+
+# How each built-in op is rebuilt from its parents a (and b): the forward expression,
+# then the local derivative for each parent. "1" and "-1" mean "pass the gradient on"
+# and "pass it on negated" (1.0·g and −1.0·g are exactly g and −g). `out` is the node
+# itself; `C` is the folded constant, `C1` = 1/C, `NC` = −C, `LC` = ln C and `CM1` =
+# C − 1.0, worked out at compile time exactly as the engine works them out.
+_OPS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
+    "+": ("a + b", ("1", "1")),
+    "-": ("a - b", ("1", "-1")),
+    "*": ("a * b", ("b", "a")),
+    "/": ("a / b", ("1.0 / b", "-a / (b * b)")),
+    "**": ("a ** b", ("b * a ** (b - 1.0)", "out * log(a)")),
+    "neg": ("-a", ("-1",)),
+    "exp": ("exp(a)", ("out",)),
+    "log": ("log(a)", ("1.0 / a",)),
+    "tanh": ("tanh(a)", ("1.0 - out * out",)),
+    "sigmoid": ("sigmoid(a)", ("out * (1.0 - out)",)),
+    "relu": ("a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
+    "+ C": ("a + C", ("1",)),
+    "- C": ("a - C", ("1",)),
+    "C -": ("C - a", ("-1",)),
+    "* C": ("a * C", ("C",)),
+    "/ C": ("a / C", ("C1",)),
+    "C /": ("C / a", ("NC / (a * a)",)),
+    "** C": ("a ** C", ("C * a ** CM1",)),
+    "** 0": ("a ** C", ("0.0",)),
+    "C **": ("C ** a", ("out * LC",)),
+}
+_BINARY = frozenset(("+", "-", "*", "/", "**"))
+_NAME = re.compile(r"\b(a|b|out|C|C1|NC|CM1|LC)\b")
+_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sigmoid": _sigmoid}
+_NUMBERS = frozenset((float, int))
+
+
+def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
+    """Trace `f(*example_args)` once and return its graph as a fast replay.
+
+    Each argument is a number or a list (or tuple) of numbers, nested as deep as you
+    like; every number becomes a leaf Value while `f` is traced. `f` must return one
+    Value, built from those leaves (and plain numbers, which are folded into the
+    graph as constants). The result is called with arguments of the same shapes:
+
+        out, grads = compiled(*args)
+
+    `out` is f's value as a float and `grads` holds ∂out/∂argument for every argument,
+    shaped like it (a float for a number, a list for a list).
+
+    Raises ValueError when `f`'s graph has a node compile cannot regenerate (a custom
+    op) or a leaf that is not one of the arguments (a Value captured from outside:
+    pass it in as an argument so that the replay reads its current value).
+    """
+    specs = tuple(_spec(arg, f"argument {i}") for i, arg in enumerate(example_args))
+    leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(example_args, specs))]
+    flat = _flatten_leaves(leaves, specs)
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"compile needs f to return one Value (the output to differentiate), "
+                        f"got {type(out).__name__}")
+    nodes = trace(out)
+    source = _generate(nodes, flat)
+    code = builtins.compile(source, f"<compiled {getattr(f, '__name__', 'f')}>", "exec")
+    namespace = dict(_NAMESPACE)
+    exec(code, namespace)
+    compiled = Compiled(f, specs, source, namespace["replay"], len(nodes))
+    _check_against_eager(compiled, example_args, out, flat)
+    return compiled
+
+
+class Compiled:
+    """A traced graph of `f`, replayed by generated code: `out, grads = compiled(*args)`.
+
+    `source` is the generated Python (one line per node and per edge); `check(*args)`
+    retraces `f` and raises if its graph at `args` is not the compiled one.
+    """
+
+    def __init__(self, f: Callable[..., Value], specs: Tuple[Spec, ...], source: str,
+                 replay: Callable, n_nodes: int) -> None:
+        self.function = f
+        self.source = source
+        self.n_nodes = n_nodes
+        self._specs = specs
+        self._replay = replay
+
+    def __call__(self, *args: Any) -> Tuple[float, Tuple[Any, ...]]:
+        flat = self._flatten(args)
+        # NOTE: one C-speed test of the whole batch (types, then finiteness of the sum);
+        # only when it fails are the numbers checked one by one, for the precise error.
+        if not (_NUMBERS.issuperset(map(type, flat)) and math.isfinite(sum(flat))):
+            for arg, spec, i in zip(args, self._specs, range(len(args))):
+                _check_numbers(arg, spec, f"argument {i}")
+        try:
+            out, grads = self._replay(flat)
+        except (ArithmeticError, ValueError, TypeError):
+            out = None
+        if type(out) is not float:      # NOTE: a negative base to a fractional power gives a complex
+            self._explain_failure(args)
+        return out, _unflatten(grads, self._specs)
+
+    def check(self, *args: Any) -> None:
+        """Trace f again at `args`; raise ValueError if its graph is not the compiled one."""
+        self._flatten(args)
+        leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(args, self._specs))]
+        out = self.function(*leaves)
+        if not isinstance(out, Value) or _generate(trace(out), _flatten_leaves(leaves, self._specs)) != self.source:
+            raise ValueError(f"{self._name()}: f builds a different graph at these arguments "
+                             f"than at the example it was compiled with (Python control flow "
+                             f"on values is frozen at trace time): compile again, or run eagerly")
+
+    def _flatten(self, args: Sequence[Any]) -> List[Any]:
+        if len(args) != len(self._specs):
+            raise TypeError(f"{self._name()} was compiled for {len(self._specs)} arguments, "
+                            f"got {len(args)}")
+        flat: List[Any] = []
+        for i, (arg, spec) in enumerate(zip(args, self._specs)):
+            _flatten(arg, spec, flat, f"argument {i}")
+        return flat
+
+    def _explain_failure(self, args: Sequence[Any]) -> None:
+        """Rerun f eagerly: the engine raises its own error, naming the node."""
+        leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(args, self._specs))]
+        self.function(*leaves).backward()
+        raise ValueError(f"{self._name()} failed at these arguments, but f runs on them "
+                         f"eagerly: its graph must depend on the values (Python control flow "
+                         f"is frozen at trace time); compile again, or run eagerly")
+
+    def _name(self) -> str:
+        return f"compiled {getattr(self.function, '__name__', 'f')}"
+
+    def __repr__(self) -> str:
+        return (f"<{self._name()}: {len(self._specs)} arguments, {self.n_nodes} nodes; "
+                f".source holds the generated code>")
+
+
+# --- generating the code
+
+def _generate(nodes: List[Value], flat: List[Value]) -> str:
+    """Python source of `replay(args)` for the graph `nodes` (topological, root last).
+
+    `flat` lists the argument leaves in the order `args` holds their numbers.
+    """
+    index = {node: k for k, node in enumerate(nodes)}
+    lines = ["def replay(args):",
+             "    " + ", ".join(f"v{index[leaf]}" if leaf in index else "_" for leaf in flat)
+             + ", = args"]
+    arguments = set(flat)
+    for k, node in enumerate(nodes):
+        if not node.parents:
+            if node not in arguments:
+                raise ValueError(f"cannot compile: the leaf {node._name()} is not one of f's "
+                                 f"arguments; pass it in as an argument (a Value captured from "
+                                 f"outside f would be frozen), or use a plain number for a constant")
+            continue
+        forward, _, names = _rule(node)
+        lines.append(f"    v{k} = {_fill(forward, names, node, k, index)}"
+                     + (f"  # {node.label!r}" if node.label else ""))
+    root = len(nodes) - 1
+    lines.append(f"    g{root} = 1.0")
+    started = {root}
+    for k in range(root, -1, -1):
+        node = nodes[k]
+        if not node.parents:
+            continue
+        _, local_grads, names = _rule(node)
+        for parent, local_grad in zip(node.parents, local_grads):
+            p = index[parent]
+            # NOTE: a gradient starts at 0.0 and every edge adds to it, as in backward();
+            # 0.0 + x is not always x (x = -0.0), so the first term is added to 0.0 too.
+            total = f"g{p}" if p in started else "0.0"
+            started.add(p)
+            if local_grad == "1":
+                term = f"{total} + g{k}"
+            elif local_grad == "-1":
+                term = f"{total} - g{k}"
+            else:
+                term = f"{total} + ({_fill(local_grad, names, node, k, index)}) * g{k}"
+            lines.append(f"    g{p} = {term}")
+    grads = ", ".join(f"g{index[leaf]}" if leaf in index else "0.0" for leaf in flat)
+    lines.append(f"    return v{root}, ({grads},)")
+    return "\n".join(lines) + "\n"
+
+
+def _rule(node: Value) -> Tuple[str, Tuple[str, ...], Dict[str, str]]:
+    """The forward expression and local derivatives of `node`, and the names they use."""
+    names = {"a": "", "b": "", "out": ""}
+    words = node.op.split(" ")
+    key = node.op
+    if len(words) == 2:                         # a folded constant: "* 3", "2 -", ...
+        folded_right = words[0] in _BINARY
+        key = f"{words[0]} C" if folded_right else f"C {words[1]}"
+        try:
+            c = float(words[1] if folded_right else words[0])
+        except ValueError:
+            key = ""
+        else:
+            key = "** 0" if key == "** C" and c == 0.0 else key
+            # NOTE: written in parentheses, so that (-2.0) ** a stays what it says.
+            names.update(C=f"({c!r})", NC=f"({-c!r})", CM1=f"({c - 1.0!r})",
+                         C1=f"({1.0 / c!r})" if c else "", LC=f"({math.log(c)!r})" if c > 0 else "")
+    rule = _OPS.get(key)
+    if rule is None or len(rule[1]) != len(node.parents):
+        raise ValueError(f"cannot compile node {node._name()}: compile regenerates every node "
+                         f"from its op, and {node.op!r} with {len(node.parents)} parent(s) is not "
+                         f"a built-in operation; write f with built-in operations only")
+    return rule[0], rule[1], names
+
+
+def _fill(template: str, names: Dict[str, str], node: Value, k: int,
+          index: Dict[Value, int]) -> str:
+    """`template` with this node's variables and constants in place."""
+    names["out"] = f"v{k}"
+    for name, parent in zip("ab", node.parents):
+        names[name] = f"v{index[parent]}"
+    return _NAME.sub(lambda match: names[match.group()], template)
+
+
+def _check_against_eager(compiled: Compiled, args: Sequence[Any], out: Value,
+                         flat: List[Value]) -> None:
+    """The replay at the example must give exactly the traced graph's value and gradients.
+
+    It can only differ for a hand-built node whose op names a built-in operation but
+    whose data or local_grads say something else.
+    """
+    out.backward()
+    want = [out.data] + [leaf.grad for leaf in flat]
+    try:
+        value, grads = compiled._replay([leaf.data for leaf in flat])
+        same = [float(x).hex() for x in (value, *grads)] == [x.hex() for x in want]
+    except (ArithmeticError, ValueError, TypeError):
+        same = False
+    if not same:
+        raise ValueError(f"cannot compile: the graph has a node whose op does not match its "
+                         f"data or local_grads (a hand-built node named like a built-in op?); "
+                         f"the replay would not reproduce f")
+
+
+# --- arguments: numbers and nested lists of numbers, flattened in order
+
+def _spec(arg: Any, where: str) -> Spec:
+    """The shape of an example argument: None, a length, or a tuple of shapes."""
+    if isinstance(arg, (list, tuple)):
+        specs = tuple(_spec(x, f"{where}[{j}]") for j, x in enumerate(arg))
+        return len(specs) if all(s is None for s in specs) else specs
+    _real(arg, where, "")
+    return None
+
+
+def _leaves(arg: Any, spec: Spec, name: str) -> Any:
+    """Fresh leaf Values in the shape of `arg`, labelled arg0, arg1[2], ..."""
+    if spec is None:
+        return Value(arg, label=name)
+    specs = (None,) * spec if isinstance(spec, int) else spec
+    return [_leaves(x, s, f"{name}[{j}]") for j, (x, s) in enumerate(zip(arg, specs))]
+
+
+def _flatten_leaves(leaves: List[Any], specs: Tuple[Spec, ...]) -> List[Value]:
+    flat: List[Value] = []
+    for arg, spec in zip(leaves, specs):
+        _flatten(arg, spec, flat, "")
+    return flat
+
+
+def _flatten(x: Any, spec: Spec, flat: List[Any], where: str) -> None:
+    """Append the numbers of `x` to `flat`, or raise if `x` is not shaped like `spec`."""
+    if spec is None:
+        flat.append(x)
+        return
+    length = spec if isinstance(spec, int) else len(spec)
+    if not isinstance(x, (list, tuple)) or len(x) != length:
+        got = f"a list of {len(x)}" if isinstance(x, (list, tuple)) else type(x).__name__
+        raise ValueError(f"{where} must be a list of {length}, like the example it was "
+                         f"compiled with, got {got}")
+    if isinstance(spec, int):
+        flat.extend(x)
+    else:
+        for j, (xj, sj) in enumerate(zip(x, spec)):
+            _flatten(xj, sj, flat, f"{where}[{j}]")
+
+
+def _check_numbers(x: Any, spec: Spec, where: str) -> None:
+    """Raise the engine's error for the first number in `x` a leaf would refuse."""
+    if spec is None:
+        _real(x, where, "")
+        return
+    specs = (None,) * spec if isinstance(spec, int) else spec
+    for j, (xj, sj) in enumerate(zip(x, specs)):
+        _check_numbers(xj, sj, f"{where}[{j}]")
+
+
+def _unflatten(grads: Tuple[float, ...], specs: Tuple[Spec, ...]) -> Tuple[Any, ...]:
+    """The flat gradients regrouped like the arguments."""
+    out = []
+    position = 0
+    for spec in specs:
+        part, position = _regroup(grads, spec, position)
+        out.append(part)
+    return tuple(out)
+
+
+def _regroup(grads: Tuple[float, ...], spec: Spec, position: int) -> Tuple[Any, int]:
+    if spec is None:
+        return grads[position], position + 1
+    if isinstance(spec, int):
+        return list(grads[position:position + spec]), position + spec
+    part = []
+    for s in spec:
+        item, position = _regroup(grads, s, position)
+        part.append(item)
+    return part, position
