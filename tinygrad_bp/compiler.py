@@ -23,7 +23,8 @@ Like JAX's jit, compile captures one graph. Python control flow that looks at va
 (`if x.data > 0`, a loop whose length depends on a value) is frozen at trace time:
 the replay takes the branch the example took. `check(*args)` traces `f` again and
 raises if the graph differs. The branches *inside* built-in ops (relu, sigmoid) are
-regenerated, not frozen.
+regenerated, not frozen. Only the graph of the output is replayed: a value that f
+computes and then drops is not recomputed, so neither are its errors.
 """
 
 from __future__ import annotations
