@@ -48,7 +48,7 @@ class Value:
         27.0
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
@@ -64,7 +64,7 @@ class Value:
             raise ValueError(f"{self._name()} has {len(self.parents)} parents but "
                              f"{len(self.local_grads)} local_grads: give one local "
                              f"derivative per parent")
-        self.op = _text(op, "op") or ("custom" if self.parents else "")
+        self._op = _text(op, "op") or ("custom" if self.parents else "")
 
     # --- arithmetic: each derivative rule is stated once, in the line that builds the node
 
@@ -72,23 +72,23 @@ class Value:
         if isinstance(other, Value):            # ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
             return _node(self.data + other.data, (self, other), _ONES, "+")
         c = _constant(other, self)
-        return _node(self.data + c, (self,), _ONE, f"+ {_fmt(c)}")
+        return _node(self.data + c, (self,), _ONE, ("+ {}", c))
 
     def __sub__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a-b)/∂a = 1, ∂(a-b)/∂b = -1
             return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")
         c = _constant(other, self)
-        return _node(self.data - c, (self,), _ONE, f"- {_fmt(c)}")
+        return _node(self.data - c, (self,), _ONE, ("- {}", c))
 
     def __rsub__(self, other: Number) -> Value:     # c - a: ∂/∂a = -1
         c = _constant(other, self)
-        return _node(c - self.data, (self,), _MINUS_ONE, f"{_fmt(c)} -")
+        return _node(c - self.data, (self,), _MINUS_ONE, ("{} -", c))
 
     def __mul__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(ab)/∂a = b, ∂(ab)/∂b = a
             return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
         c = _constant(other, self)
-        return _node(self.data * c, (self,), (c,), f"* {_fmt(c)}")
+        return _node(self.data * c, (self,), (c,), ("* {}", c))
 
     def __truediv__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b²
@@ -97,12 +97,12 @@ class Value:
         c = _constant(other, self)
         if c == 0.0:
             raise ZeroDivisionError(f"division of {self._name()} by the number 0")
-        return _node(self.data / c, (self,), (1.0 / c,), f"/ {_fmt(c)}")
+        return _node(self.data / c, (self,), (1.0 / c,), ("/ {}", c))
 
     def __rtruediv__(self, other: Number) -> Value:     # c / a: ∂/∂a = -c/a²
         c = _constant(other, self)
-        a = _nonzero(self.data, self, f"divide {_fmt(c)} by")
-        return _node(c / a, (self,), (-c / (a * a),), f"{_fmt(c)} /")
+        a = _nonzero(self.data, self, "divide {} by", c)
+        return _node(c / a, (self,), (-c / (a * a),), ("{} /", c))
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a^b)/∂a = b·a^(b-1), ∂(a^b)/∂b = a^b·ln a
@@ -110,27 +110,27 @@ class Value:
             if a <= 0.0:
                 raise ValueError(f"{self._name()} ** {other._name()}: a Value exponent needs "
                                  f"a positive base (its derivative involves ln of the base)")
-            out = _power(a, b, self, other._name())
+            out = _power(a, b, self, other)
             return _node(out, (self, other), (b * _power(a, b - 1.0, self, ""), out * math.log(a)),
                          "**")
         n = _constant(other, self)              # d(a^n)/da = n·a^(n-1)
-        out = _power(self.data, n, self, _fmt(n))
+        out = _power(self.data, n, self, n)
         if n == 0.0:
             slope = 0.0
         elif self.data == 0.0 and n < 1.0:
             raise ZeroDivisionError(f"{self._name()} ** {_fmt(n)}: the derivative "
                                     f"n·x^(n-1) is infinite at x = 0")
         else:
-            slope = n * _power(self.data, n - 1.0, self, _fmt(n))
-        return _node(out, (self,), (slope,), f"** {_fmt(n)}")
+            slope = n * _power(self.data, n - 1.0, self, n)
+        return _node(out, (self,), (slope,), ("** {}", n))
 
     def __rpow__(self, other: Number) -> Value:     # c^a: ∂/∂a = c^a·ln c
         c = _constant(other, self)
         if c <= 0.0:
             raise ValueError(f"{_fmt(c)} ** {self._name()}: a Value exponent needs a positive "
                              f"base (its derivative involves ln of the base)")
-        out = _power(c, self.data, self, _fmt(c))
-        return _node(out, (self,), (out * math.log(c),), f"{_fmt(c)} **")
+        out = _power(c, self.data, self, c)
+        return _node(out, (self,), (out * math.log(c),), ("{} **", c))
 
     def __neg__(self) -> Value:                 # ∂(-a)/∂a = -1
         return _node(-self.data, (self,), _MINUS_ONE, "neg")
@@ -207,6 +207,21 @@ class Value:
             node.grad = 0.0
 
     @property
+    def op(self) -> str:
+        """What made this node: "+", "tanh", "* 3" (a number folded in), "" for a leaf."""
+        op = self._op
+        # NOTE: a built-in operation with a folded number stores ("* {}", 3.0) and the
+        # text is made here, on first read: formatting the number took 0.9 µs, more than
+        # the rest of the operation, on every node of a chain like x * -1 + 0.5.
+        if isinstance(op, tuple):
+            op = self._op = op[0].format(_fmt(op[1]))
+        return op
+
+    @op.setter
+    def op(self, text: str) -> None:
+        self._op = _text(text, "op")
+
+    @property
     def is_leaf(self) -> bool:
         """True for inputs and parameters: nodes with no parents."""
         return not self.parents
@@ -233,12 +248,12 @@ def trace(root: Value) -> List[Value]:
     needs no recursion. Parents are visited in their order, which makes the result
     the same on every run.
     """
-    # NOTE: the stack holds bare nodes: a node popped for the second time is finished
-    # (its parents, pushed above it, have all been popped), and a copy of a node that is
-    # already done is skipped. Pushing every parent and filtering on pop, rather than
-    # pushing (node, flag) pairs through a generator, made trace 3× faster on a
-    # 100,000-node chain (benchmarks/README.md). A graph has no cycles: a parent exists
-    # before its children, so a node can never be met again while it is being expanded.
+    # NOTE: the stack holds bare nodes: an inner node popped for the second time is
+    # finished (its parents, pushed above it, have all been popped), a leaf is finished
+    # at once, and a copy of a finished node is skipped. This made trace 3-5× faster on
+    # a 100,000-node chain than pushing (node, flag) pairs through a generator
+    # (benchmarks/README.md). A graph has no cycles (a parent exists before its
+    # children), so a node is never met again while its parents are being expanded.
     order: List[Value] = []
     expanded, done = set(), set()
     stack = [root]
@@ -246,13 +261,14 @@ def trace(root: Value) -> List[Value]:
         node = stack.pop()
         if node in done:
             continue
-        if node in expanded:                # its parents are all in `order` now
-            done.add(node)
-            order.append(node)
-        else:
+        parents = node.parents
+        if parents and node not in expanded:
             expanded.add(node)
             stack.append(node)
-            stack.extend(reversed(node.parents))
+            stack.extend(reversed(parents))
+        else:
+            done.add(node)
+            order.append(node)
     return order
     return order
 
@@ -271,13 +287,16 @@ _ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
 _ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: str) -> Value:
-    """A node of a built-in operation: its inputs are already checked."""
+def _node(data: float, parents: tuple, local_grads: tuple, op: Union[str, tuple]) -> Value:
+    """A node of a built-in operation: its inputs are already checked.
+
+    `op` is its text, or (template, number) for a folded number: see `Value.op`.
+    """
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node.op = op
+    node._op = op
     node.parents = parents
     node.local_grads = local_grads
     return node
@@ -320,25 +339,37 @@ def _constant(x: object, node: Value) -> float:
     return _real(x, f"the number combined with {node._name()}", "")
 
 
-def _nonzero(x: float, node: Value, doing: str) -> float:
+def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
+    """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing} {node._name()}: it is 0")
+        raise ZeroDivisionError(f"cannot {doing.format(_show(c))} {node._name()}: it is 0")
     return x
 
 
-def _power(base: float, exponent: float, node: Value, shown: str) -> float:
-    """base ** exponent as a real float, or an error naming `node`."""
+def _power(base: float, exponent: float, node: Value, shown: Union[Value, float, str]) -> float:
+    """base ** exponent as a real float, or an error naming `node` and `shown`."""
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{node._name()} ** {shown}: 0 cannot be raised to a "
+        raise ZeroDivisionError(f"{node._name()} ** {_show(shown)}: 0 cannot be raised to a "
                                 f"negative power") from None
     except OverflowError:
-        raise OverflowError(f"{node._name()} ** {shown} overflows a float") from None
+        raise OverflowError(f"{node._name()} ** {_show(shown)} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{node._name()} ** {shown}: a negative base to a non-integer "
+        raise ValueError(f"{node._name()} ** {_show(shown)}: a negative base to a non-integer "
                          f"power is not a real number")
     return out
+
+
+def _show(x: Union[Value, float, str]) -> str:
+    """An operand as an error message shows it.
+
+    Operations pass the operand, not its text: formatting a number or a node costs
+    more than the operation itself, and is needed only when there is an error.
+    """
+    if isinstance(x, Value):
+        return x._name()
+    return _fmt(x) if isinstance(x, float) else x
 
 
 def _fmt(c: float) -> str:
