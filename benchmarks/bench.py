@@ -27,11 +27,11 @@ import statistics
 import sys
 import time
 import tracemalloc
+from importlib.metadata import version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import micrograd                                    # noqa: E402
 from micrograd.engine import Value as MicroValue    # noqa: E402
 
 import tinygrad_bp                                  # noqa: E402
@@ -84,28 +84,41 @@ ACTIVATIONS = {"tanh": math.tanh, "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)
                "linear": lambda z: z}
 
 
-def mlp_cost(params, sizes, acts, xs, ys, scale):
-    """C = scale · Σ_samples Σ_j (a_j − y_j)², for an MLP whose parameters are `params`.
+def forward(params, sizes, acts, x, activate):
+    """Every layer's activations [x, a^1, ..., a^L] of an MLP whose parameters are `params`.
 
     `params` is flat, layer by layer, neuron by neuron: that neuron's weights, then its
-    bias. z = w_1 a_1 + w_2 a_2 + ... + b, a = act(z). Works on any Value class and,
-    as written, on plain floats' Values or numbers mixed in (`xs`, `ys`).
+    bias. z = w_1 a_1 + w_2 a_2 + ... + b, a = activate(z, act). Only operators are
+    used, so the same code runs on floats and on any Value class.
     """
+    layers = [x]
+    i = 0
+    for n_in, n_out, act in zip(sizes, sizes[1:], acts):
+        a, out = layers[-1], []
+        for _ in range(n_out):
+            z = params[i] * a[0]
+            for k in range(1, n_in):
+                z = z + params[i + k] * a[k]
+            z = z + params[i + n_in]
+            i += n_in + 1
+            out.append(activate(z, act))
+        layers.append(out)
+    return layers
+
+
+def activate_value(z, act):
+    return z if act == "linear" else getattr(z, act)()
+
+
+def activate_float(z, act):
+    return ACTIVATIONS[act](z)
+
+
+def mlp_cost(params, sizes, acts, xs, ys, scale):
+    """C = scale · Σ_samples Σ_j (a_j − y_j)² on Values (`xs`, `ys`: numbers or Values)."""
     total = None
     for x, y in zip(xs, ys):
-        a = x
-        i = 0
-        for n_in, n_out, act in zip(sizes, sizes[1:], acts):
-            out = []
-            for _ in range(n_out):
-                z = params[i] * a[0]
-                for k in range(1, n_in):
-                    z = z + params[i + k] * a[k]
-                z = z + params[i + n_in]
-                i += n_in + 1
-                out.append(z if act == "linear" else getattr(z, act)())
-            a = out
-        for aj, yj in zip(a, y):
+        for aj, yj in zip(forward(params, sizes, acts, x, activate_value)[-1], y):
             d = aj - yj
             total = d * d if total is None else total + d * d
     return total * scale
@@ -123,17 +136,7 @@ def float_mlp(params, sizes, acts, xs, ys, scale):
     grads = [0.0] * len(params)
     total = None
     for x, y in zip(xs, ys):
-        activations = [x]
-        for (n_in, n_out, act), i in zip(layers, starts):
-            a, f, out = activations[-1], ACTIVATIONS[act], []
-            for _ in range(n_out):
-                z = params[i] * a[0]
-                for k in range(1, n_in):
-                    z = z + params[i + k] * a[k]
-                z = z + params[i + n_in]
-                i += n_in + 1
-                out.append(f(z))
-            activations.append(out)
+        activations = forward(params, sizes, acts, x, activate_float)
         delta = []
         for aj, yj in zip(activations[-1], y):
             d = aj - yj
@@ -190,7 +193,8 @@ class Network:
         self.compiled = None
 
     def setup(self, engine):
-        sizes, acts, xs, ys, scale, lr = self.sizes, self.acts, self.xs, self.ys, self.scale, self.lr
+        sizes, acts, xs, ys = self.sizes, self.acts, self.xs, self.ys
+        scale, lr = self.scale, self.lr
         if engine in ("eager", "micrograd"):
             V = Value if engine == "eager" else MicroValue
             params = [V(p) for p in self.init]
@@ -461,13 +465,13 @@ def main(argv=None):
         medians, errors = time_workload(workload, engines, rounds if key != "chain1m" else 3)
         results[key] = {"name": workload.name, "seconds": medians, "errors": errors}
         print(f"  done: {workload.name}", file=sys.stderr)
-    memory = {e: bytes_per_node(e, 200_000) for e in ("eager", "micrograd")} if not args.only else {}
+    memory = {} if args.only else {e: bytes_per_node(e, 200_000) for e in ("eager", "micrograd")}
     cost = compile_cost(mlp, 3) if compile_graph else None
 
     report(results, memory, cost, rounds)
     if args.json:
         machine = {"nproc": os.cpu_count(), "python": platform.python_version(),
-                   "machine": platform.machine(), "micrograd": micrograd.__name__ and "0.1.0"}
+                   "machine": platform.machine(), "micrograd": version("micrograd")}
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "rounds": rounds, "workloads": results,
                        "bytes_per_node": {e: m[0] for e, m in memory.items()},
@@ -495,16 +499,19 @@ def report(results, memory, cost, rounds):
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key, r in results.items():
         s, errors = r["seconds"], r["errors"]
-        eager, micro, floats, comp = (s.get(e) for e in ("eager", "micrograd", "floats", "compiled"))
+        eager, micro, floats, comp = map(s.get, ("eager", "micrograd", "floats", "compiled"))
         micro_text = "RecursionError" if "micrograd" in errors else ms(micro)
         target = f"≤ {TARGETS[key]}" if key in TARGETS else "completes"
         print(f"| {r['name']} | {ms(eager)} | {micro_text} | {ms(floats)} | {ms(comp)} "
-              f"| {ratio(eager, micro)} | {target} | {ratio(eager, floats)} | {ratio(comp, floats)} |")
-    print(f"\nbytes per node, wide sum of 200,000 products (leaves included, after backward): "
-          + ", ".join(f"{e} {m[0]:.0f} ({m[1]:,} nodes)" for e, m in memory.items())
-          + "; target ≤ 200 for eager")
+              f"| {ratio(eager, micro)} | {target} | {ratio(eager, floats)} "
+              f"| {ratio(comp, floats)} |")
+    if memory:
+        print(f"\nbytes per node, wide sum of 200,000 products (leaves included, after backward): "
+              + ", ".join(f"{e} {m[0]:.0f} ({m[1]:,} nodes)" for e, m in memory.items())
+              + "; target ≤ 200 for eager")
     if cost is not None:
-        print(f"one-off compile of the MLP step (trace + generate + compile()): {cost * 1e3:.1f} ms")
+        print(f"one-off compile of the MLP step (trace, generate, compile()): "
+              f"{cost * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

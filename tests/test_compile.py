@@ -264,7 +264,8 @@ def test_non_finite_argument_is_rejected_naming_its_position():
 
 def test_domain_error_at_replay_is_the_engine_error_naming_the_node():
     step = compile(lambda x: x.log(), 2.0)
-    with pytest.raises(ValueError, match=r"log\('arg0' \(data=-1\)\): log is defined only for x > 0"):
+    message = r"log\('arg0' \(data=-1\)\): log is defined only for x > 0"
+    with pytest.raises(ValueError, match=message):
         step(-1.0)
 
 

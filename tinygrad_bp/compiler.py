@@ -89,7 +89,7 @@ def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
     pass it in as an argument so that the replay reads its current value).
     """
     specs = tuple(_spec(arg, f"argument {i}") for i, arg in enumerate(example_args))
-    leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(example_args, specs))]
+    leaves = _leaf_args(example_args, specs)
     flat = _flatten_leaves(leaves, specs)
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -101,7 +101,7 @@ def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
     namespace = dict(_NAMESPACE)
     exec(code, namespace)
     compiled = Compiled(f, specs, source, namespace["replay"], len(nodes))
-    _check_against_eager(compiled, example_args, out, flat)
+    _check_against_eager(compiled, out, flat)
     return compiled
 
 
@@ -131,16 +131,18 @@ class Compiled:
             out, grads = self._replay(flat)
         except (ArithmeticError, ValueError, TypeError):
             out = None
-        if type(out) is not float:      # NOTE: a negative base to a fractional power gives a complex
+        # NOTE: a negative base to a fractional power gives a complex, not an error.
+        if type(out) is not float:
             self._explain_failure(args)
         return out, _unflatten(grads, self._specs)
 
     def check(self, *args: Any) -> None:
         """Trace f again at `args`; raise ValueError if its graph is not the compiled one."""
         self._flatten(args)
-        leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(args, self._specs))]
+        leaves = _leaf_args(args, self._specs)
         out = self.function(*leaves)
-        if not isinstance(out, Value) or _generate(trace(out), _flatten_leaves(leaves, self._specs)) != self.source:
+        flat = _flatten_leaves(leaves, self._specs)
+        if not isinstance(out, Value) or _generate(trace(out), flat) != self.source:
             raise ValueError(f"{self._name()}: f builds a different graph at these arguments "
                              f"than at the example it was compiled with (Python control flow "
                              f"on values is frozen at trace time): compile again, or run eagerly")
@@ -156,7 +158,7 @@ class Compiled:
 
     def _explain_failure(self, args: Sequence[Any]) -> None:
         """Rerun f eagerly: the engine raises its own error, naming the node."""
-        leaves = [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(args, self._specs))]
+        leaves = _leaf_args(args, self._specs)
         self.function(*leaves).backward()
         raise ValueError(f"{self._name()} failed at these arguments, but f runs on them "
                          f"eagerly: its graph must depend on the values (Python control flow "
@@ -186,8 +188,9 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
         if not node.parents:
             if node not in arguments:
                 raise ValueError(f"cannot compile: the leaf {node._name()} is not one of f's "
-                                 f"arguments; pass it in as an argument (a Value captured from "
-                                 f"outside f would be frozen), or use a plain number for a constant")
+                                 f"arguments; pass it in as an argument (a Value captured "
+                                 f"from outside f would be frozen), or use a plain number "
+                                 f"for a constant")
             continue
         forward, _, names = _rule(node)
         lines.append(f"    v{k} = {_fill(forward, names, node, k, index)}"
@@ -252,8 +255,7 @@ def _fill(template: str, names: Dict[str, str], node: Value, k: int,
     return _NAME.sub(lambda match: names[match.group()], template)
 
 
-def _check_against_eager(compiled: Compiled, args: Sequence[Any], out: Value,
-                         flat: List[Value]) -> None:
+def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> None:
     """The replay at the example must give exactly the traced graph's value and gradients.
 
     It can only differ for a hand-built node whose op names a built-in operation but
@@ -281,6 +283,11 @@ def _spec(arg: Any, where: str) -> Spec:
         return len(specs) if all(s is None for s in specs) else specs
     _real(arg, where, "")
     return None
+
+
+def _leaf_args(args: Sequence[Any], specs: Tuple[Spec, ...]) -> List[Any]:
+    """Fresh leaf Values shaped like `args`, labelled arg0, arg1[2], ..."""
+    return [_leaves(arg, spec, f"arg{i}") for i, (arg, spec) in enumerate(zip(args, specs))]
 
 
 def _leaves(arg: Any, spec: Spec, name: str) -> Any:
