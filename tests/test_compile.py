@@ -70,15 +70,21 @@ def eager_or_error(f, numbers):
         return exc
 
 
-@given(st.lists(step, min_size=1, max_size=12), st.lists(number, min_size=1, max_size=3),
-       st.data())
-def test_replay_is_bit_for_bit_eager_on_random_graphs(program, example, data):
+def compile_and_redraw(program, example, data, numbers):
+    """The program compiled at `example`, new arguments drawn from `numbers`, and what
+    the eager engine gives (or raises) at them."""
     def f(*args):
         return run_program(program, args)
     assume(not isinstance(eager_or_error(f, example), Exception))
     compiled = compile(f, *example)
-    numbers = data.draw(st.lists(number, min_size=len(example), max_size=len(example)))
-    want = eager_or_error(f, numbers)
+    args = data.draw(st.lists(numbers, min_size=len(example), max_size=len(example)))
+    return compiled, args, eager_or_error(f, args)
+
+
+@given(st.lists(step, min_size=1, max_size=12), st.lists(number, min_size=1, max_size=3),
+       st.data())
+def test_replay_is_bit_for_bit_eager_on_random_graphs(program, example, data):
+    compiled, numbers, want = compile_and_redraw(program, example, data, number)
     assume(not isinstance(want, Exception))
     out, grads = compiled(*numbers)
     assert bits(out) == bits(want[0])
@@ -92,12 +98,7 @@ troublesome = st.sampled_from([0.0, -1.0, -0.5, 800.0, -800.0])
 @given(st.lists(step, min_size=1, max_size=8), st.lists(positive, min_size=1, max_size=3),
        st.data())
 def test_replay_raises_the_eager_error_where_eager_fails(program, example, data):
-    def f(*args):
-        return run_program(program, args)
-    assume(not isinstance(eager_or_error(f, example), Exception))
-    compiled = compile(f, *example)
-    numbers = data.draw(st.lists(troublesome, min_size=len(example), max_size=len(example)))
-    want = eager_or_error(f, numbers)
+    compiled, numbers, want = compile_and_redraw(program, example, data, troublesome)
     if isinstance(want, Exception):
         with pytest.raises(type(want)) as raised:
             compiled(*numbers)
