@@ -250,7 +250,7 @@ def trace(root: Value) -> List[Value]:
     """
     # NOTE: the stack holds bare nodes: an inner node popped for the second time is
     # finished (its parents, pushed above it, have all been popped), a leaf is finished
-    # at once, and a copy of a finished node is skipped. This made trace 3-5× faster on
+    # at once, and a copy of a finished node is skipped. This made trace 3.8× faster on
     # a 100,000-node chain than pushing (node, flag) pairs through a generator
     # (benchmarks/README.md). A graph has no cycles (a parent exists before its
     # children), so a node is never met again while its parents are being expanded.
@@ -265,7 +265,7 @@ def trace(root: Value) -> List[Value]:
         if parents and node not in expanded:
             expanded.add(node)
             stack.append(node)
-            stack.extend(reversed(parents))
+            stack += parents[::-1]          # the first parent on top: visited first
         else:
             done.add(node)
             order.append(node)
