@@ -20,8 +20,113 @@ def build_parser() -> argparse.ArgumentParser:
                     "backpropagation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    del commands  # subcommands arrive with the issues that build them
+    _add_graph_command(commands)
     return parser
+
+
+def _add_graph_command(commands: argparse._SubParsersAction) -> None:
+    graph = commands.add_parser(
+        "graph", help="draw the computation graph of an expression or of the article's network",
+        description="Evaluate EXPR at the given point, run backward(), print the value and each "
+                    "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
+                    ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
+                    "minus, parentheses and exp log tanh sigmoid relu.",
+        epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
+               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
+    graph.add_argument("expression", nargs="?", metavar="EXPR",
+                       help="the expression, e.g. 'tanh(a * b + exp(a))'")
+    graph.add_argument("--at", metavar="BINDINGS", default="",
+                       help="a value for every variable, e.g. a=2,b=-3")
+    graph.add_argument("--network", action="store_true",
+                       help="draw the article's 2-3-2 network with its quadratic cost C "
+                            "instead of EXPR")
+    graph.add_argument("-o", "--output", required=True, metavar="FILE",
+                       help="the file to write: .svg, .png, .pdf or .dot")
+    graph.add_argument("--edge-labels", action="store_true",
+                       help="write each edge's local derivative on it")
+    graph.add_argument("--highlight", metavar="LABEL",
+                       help="colour every path from the node so labelled to the root")
+    graph.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
+                       help="direction of the graph (default LR: inputs on the left)")
+    graph.add_argument("--no-clusters", action="store_true",
+                       help="do not box the neurons and layers of a network")
+    graph.add_argument("--max-nodes", type=int, metavar="N",
+                       help="refuse pictures of more than N nodes, Values plus operations (default 2000)")
+    graph.set_defaults(run=_run_graph)
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    """`tinygrad-bp graph`: 2 for bad usage, 1 when the computation or the drawing fails."""
+    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
+    try:
+        import viz
+    except ImportError as error:
+        return _graph_error(f"drawing needs the graphviz package ({error}): "
+                            f"pip install graphviz graphviz-pure", 1)
+
+    if args.network == (args.expression is not None):
+        return _graph_error("give either EXPR or --network", 2)
+    if args.network and args.at:
+        return _graph_error("--at binds the variables of EXPR; --network has its own inputs", 2)
+    if args.max_nodes is not None and args.max_nodes < 1:
+        return _graph_error(f"--max-nodes must be at least 1, got {args.max_nodes}", 2)
+    if not args.output.lower().endswith(tuple(viz.FORMATS)):
+        return _graph_error(f"cannot tell the format of -o {args.output!r}: end it with one of "
+                            f"{', '.join(viz.FORMATS)}", 2)
+    if args.network:
+        root, shown = _article_cost()
+    else:
+        try:
+            expression = parse(args.expression)
+        except ExpressionError as error:
+            return _graph_error(f"in EXPR, {_pointing(error, args.expression)}", 2)
+        try:
+            variables = bind(expression, parse_bindings(args.at) if args.at else {})
+        except ExpressionError as error:
+            return _graph_error(f"in --at, {_pointing(error, args.at)}", 2)
+        except BindingError as error:
+            return _graph_error(str(error), 2)
+        try:
+            root = expression.evaluate(variables)
+        except (ValueError, ArithmeticError) as error:
+            return _graph_error(f"computation failed: {error}", 1)
+        shown = list(variables.values())
+    root.backward()
+    limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
+    try:
+        path = viz.render(root, args.output, rankdir=args.rankdir,
+                          edge_labels=args.edge_labels, highlight=args.highlight,
+                          clusters=not args.no_clusters, **limit)
+    except viz.GraphTooLarge as error:
+        return _graph_error(f"{error} (here: --max-nodes)", 1)
+    except ValueError as error:             # --highlight names no node, or several
+        return _graph_error(str(error), 2)
+    except (RuntimeError, OSError) as error:
+        return _graph_error(f"drawing failed: {error}", 1)
+    print(f"{root.label or 'value'} = {root.data!r}")
+    for leaf in shown:
+        print(f"{leaf.label}.grad = {leaf.grad!r}")
+    print(f"wrote {path}")
+    return 0
+
+
+def _article_cost() -> tuple:
+    """The article's 2-3-2 network at its default sample: its cost C and its parameters."""
+    from tinygrad_bp.losses import mse
+    from tinygrad_bp.nn import article_network
+
+    net, x, y = article_network()
+    return mse(net(x), y), net.parameters()
+
+
+def _pointing(error: Exception, text: str) -> str:
+    """An `ExpressionError`, then `text` with a caret under its column."""
+    return f"{error}\n  {text}\n  {' ' * (error.column - 1)}^"
+
+
+def _graph_error(message: str, status: int) -> int:
+    print(f"tinygrad-bp graph: error: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: Optional[List[str]] = None) -> int:

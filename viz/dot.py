@@ -30,7 +30,7 @@ _LAYER_FILL, _NEURON_FILL = "#f4f6f8", "#e3eaf2"
 
 
 class GraphTooLarge(ValueError):
-    """A graph with more Values than `max_nodes`: the picture would be unreadable and slow."""
+    """A graph of more than `max_nodes` drawn nodes: unreadable, and slow to lay out."""
 
 
 def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
@@ -47,7 +47,8 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     - `clusters`: box the nodes of each neuron and each layer of a network built by
       `tinygrad_bp.nn` (found from the labels `z_<n>`, `a_<n>`; see `viz.clusters`).
       Graphs without such labels are drawn without boxes either way.
-    - `max_nodes`: raise `GraphTooLarge` past this many Values.
+    - `max_nodes`: raise `GraphTooLarge` if the picture would have more nodes (Values
+      plus operations). Graphviz's dot takes about a minute for 3000 such nodes.
 
     Node names are `v<i>` for the i-th Value in `trace(root)` order and `op<i>` for
     the operation that made it, so the same graph always gives the same DOT source.
@@ -58,11 +59,13 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     nodes = trace(root)
-    if len(nodes) > max_nodes:
-        raise GraphTooLarge(f"the graph of {root._name()} has {len(nodes)} Values, more than "
-                            f"max_nodes={max_nodes}: pass a larger max_nodes (e.g. "
-                            f"max_nodes={len(nodes)}) to draw it anyway, or draw a smaller "
-                            f"part of it")
+    operations = sum(1 for node in nodes if node.parents)
+    size = len(nodes) + operations
+    if size > max_nodes:
+        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({len(nodes)} "
+                            f"Values, {operations} operations), more than max_nodes={max_nodes}: "
+                            f"pass max_nodes={size} or more to draw it anyway (Graphviz may "
+                            f"take minutes), or draw a smaller part of the graph")
     index = {node: i for i, node in enumerate(nodes)}
     # NOTE: backward() sets ∂C/∂C = 1, so a root gradient of 0 means it has not run.
     grads_known = show_grad and root.grad != 0.0
@@ -145,7 +148,7 @@ def _find(highlight: Union[Value, str], nodes: Sequence[Value], root: Value) -> 
                         f"{type(highlight).__name__} {highlight!r}")
     matches = [node for node in nodes if node.label == highlight]
     if len(matches) != 1:
-        labels = sorted({node.label for node in nodes if node.label})
+        labels = list(dict.fromkeys(node.label for node in nodes if node.label))
         found = "no node" if not matches else f"{len(matches)} nodes"
         raise ValueError(f"highlight {highlight!r}: {found} with that label in the graph of "
                          f"{root._name()}; labels there: {', '.join(labels) or 'none'}")
