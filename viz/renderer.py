@@ -56,15 +56,15 @@ def find_renderer(environ: Optional[Mapping[str, str]] = None,
     this Python's scripts directories). Tests pass both to control the search.
     """
     environ = os.environ if environ is None else environ
+    search = environ.get("PATH", os.defpath) if path is None else path
     named = environ.get(ENV_VAR, "")
     if named:
-        found = shutil.which(named)
+        found = shutil.which(named, path=search)
         if found is None:
             raise RendererNotFound(f"{ENV_VAR}={named!r} is not an executable file or a "
                                    f"command on PATH: fix it, or unset it to use Graphviz's "
                                    f"dot or {PURE}")
         return found
-    search = environ.get("PATH", os.defpath) if path is None else path
     found = shutil.which("dot", path=search) or shutil.which(PURE, path=search)
     if found is None and path is None:
         found = shutil.which(PURE, path=os.pathsep.join(_scripts_directories()))
