@@ -184,7 +184,7 @@ def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
     while stack:
         node = stack.pop()
         nodes.append(node)
-        stack.extend(reversed(_operands(node, _column(node, line) + shift)))
+        stack.extend(reversed(_operands(node, line, shift)))
     return nodes
 
 
@@ -199,8 +199,9 @@ def _column(node: ast.expr, line: str) -> int:
     return node.col_offset + 1
 
 
-def _operands(node: ast.expr, column: int) -> List[ast.expr]:
+def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
     """The operands of a whitelisted `node`; `ExpressionError` if `node` is not allowed."""
+    column = _column(node, line) + shift
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"{type(node.value).__name__} literal {node.value!r} is not "
@@ -224,6 +225,10 @@ def _operands(node: ast.expr, column: int) -> List[ast.expr]:
                                   f"only - and +", column)
         return [node.operand]
     if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            _checked_nodes(node.func, line, shift)      # name what is wrong inside, if anything
+            raise ExpressionError(f"only calls of {', '.join(FUNCTIONS)} by name are allowed",
+                                  column)
         _check_call(node, column)
         return [node.args[0]]
     construct = _CONSTRUCTS.get(type(node), type(node).__name__)
@@ -231,12 +236,10 @@ def _operands(node: ast.expr, column: int) -> List[ast.expr]:
 
 
 def _check_call(node: ast.Call, column: int) -> None:
-    allowed = ", ".join(FUNCTIONS)
-    if not isinstance(node.func, ast.Name):
-        raise ExpressionError(f"only calls of {allowed} by name are allowed", column)
     name = node.func.id
     if name not in FUNCTIONS:
-        raise ExpressionError(f"call of {name!r} is not allowed: only {allowed}", column)
+        raise ExpressionError(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}",
+                              column)
     if node.keywords:
         raise ExpressionError(f"keyword argument in {name}(...) is not allowed", column)
     if len(node.args) != 1:
