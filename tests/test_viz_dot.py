@@ -209,26 +209,22 @@ def highlighted(source):
     return nodes, lines
 
 
-def test_highlight_w7_colours_its_single_path_to_the_cost():
+@pytest.mark.parametrize("leaf, on_paths, off_paths, caption", [
+    # w7 reaches C through the first output only (the article's first example) ...
+    ("w7", ["w7", "z_o1", "a_o1", "C"], ["w1", "a_h1", "z_o2", "a_o2", "w10"],
+     "1 chain-rule path from w7 to C"),
+    # ... and w1 through both outputs: two paths that meet again at C.
+    ("w1", ["w1", "z_h1", "a_h1", "z_o1", "a_o1", "z_o2", "a_o2", "C"],
+     ["w7", "w10", "a_h2", "x1"], "2 chain-rule paths from w1 to C"),
+])
+def test_highlight_colours_the_chain_rule_paths_of_the_article(leaf, on_paths, off_paths,
+                                                                caption):
     cost = article_cost()
-    source = draw_dot(cost, highlight="w7").source
+    source = draw_dot(cost, highlight=leaf).source
     nodes, _ = highlighted(source)
-    for label in ("w7", "z_o1", "a_o1", "C"):
-        assert name_of(cost, label) in nodes
-    for label in ("w1", "a_h1", "z_o2", "a_o2", "w10"):
-        assert name_of(cost, label) not in nodes
-    assert "highlighted: 1 chain-rule path from w7 to C" in source
-
-
-def test_highlight_w1_colours_both_paths_through_the_two_outputs():
-    cost = article_cost()
-    source = draw_dot(cost, highlight="w1").source
-    nodes, _ = highlighted(source)
-    for label in ("w1", "z_h1", "a_h1", "z_o1", "a_o1", "z_o2", "a_o2", "C"):
-        assert name_of(cost, label) in nodes
-    for label in ("w7", "w10", "a_h2", "x1"):
-        assert name_of(cost, label) not in nodes
-    assert "highlighted: 2 chain-rule paths from w1 to C" in source
+    assert {name_of(cost, label) for label in on_paths} <= nodes
+    assert not {name_of(cost, label) for label in off_paths} & nodes
+    assert f"highlighted: {caption}" in source
 
 
 def test_highlighted_edges_are_exactly_those_between_highlighted_nodes():

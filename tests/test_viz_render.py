@@ -13,33 +13,17 @@ import graphviz
 import pytest
 
 from tinygrad_bp.engine import Value, trace
-from tinygrad_bp.losses import mse
-from tinygrad_bp.nn import article_network
 from viz import (ENV_VAR, RenderError, RendererNotFound, draw_dot, find_renderer, render,
                  run_renderer)
 
 from conftest import ROOT
+from test_viz_dot import article_cost, readme_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 # Debian's Graphviz (CI installs the `graphviz` package) and the pip-installed port.
 DEBIAN_DOT = shutil.which("dot")
 PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
 RENDERERS = [pytest.param(DEBIAN_DOT, id="debian-dot"), pytest.param(PURE, id="graphviz-pure")]
-
-
-def readme_graph():
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c = (a * b + a.exp()).tanh()
-    c.label = "c"
-    c.backward()
-    return c
-
-
-def article_cost():
-    net, x, y = article_network()
-    cost = mse(net(x), y)
-    cost.backward()
-    return cost
 
 
 def svg_nodes(path):

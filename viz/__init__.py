@@ -14,6 +14,8 @@ the neurons and layers of a network, `viz.renderer` finds and runs Graphviz,
 `viz.files` writes the picture.
 """
 
+from __future__ import annotations
+
 from viz.dot import MAX_NODES, GraphTooLarge, draw_dot
 from viz.files import FORMATS, render
 from viz.renderer import ENV_VAR, RendererNotFound, RenderError, find_renderer, run_renderer
