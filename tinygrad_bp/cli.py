@@ -51,7 +51,8 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--no-clusters", action="store_true",
                        help="do not box the neurons and layers of a network")
     graph.add_argument("--max-nodes", type=int, metavar="N",
-                       help="refuse pictures of more than N nodes, Values plus operations (default 2000)")
+                       help="refuse pictures of more than N nodes, Values plus operations "
+                            "(default 2000)")
     graph.set_defaults(run=_run_graph)
 
 

@@ -24,6 +24,7 @@ MAX_NODES = 2000
 RANKDIRS = ("LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 
+_HOT = {"color": HIGHLIGHT, "penwidth": "2"}
 _FONT = {"fontname": "Helvetica", "fontsize": "11"}
 _CLUSTER_STYLE = {"style": "rounded,filled", "color": "#9aa5b1", **_FONT}
 _LAYER_FILL, _NEURON_FILL = "#f4f6f8", "#e3eaf2"
@@ -59,13 +60,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     nodes = trace(root)
-    operations = sum(1 for node in nodes if node.parents)
-    size = len(nodes) + operations
-    if size > max_nodes:
-        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({len(nodes)} "
-                            f"Values, {operations} operations), more than max_nodes={max_nodes}: "
-                            f"pass max_nodes={size} or more to draw it anyway (Graphviz may "
-                            f"take minutes), or draw a smaller part of the graph")
+    _check_size(root, nodes, max_nodes)
     index = {node: i for i, node in enumerate(nodes)}
     # NOTE: backward() sets ∂C/∂C = 1, so a root gradient of 0 means it has not run.
     grads_known = show_grad and root.grad != 0.0
@@ -94,8 +89,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         if node not in groups:
             _add_node(dot, node, index[node], grads_known, vertical_fields, node in on_path)
     for parent, child, local_grad in edges(nodes):
-        hot = parent in on_path and child in on_path
-        attrs = {"color": HIGHLIGHT, "penwidth": "2"} if hot else {}
+        attrs = dict(_HOT) if parent in on_path and child in on_path else {}
         if child in groups and groups.get(parent) != groups[child]:
             # NOTE: an edge into a neuron from outside is one rank longer, so that the
             # neuron's weights sit right of the previous layer, as in the article's figure.
@@ -104,6 +98,16 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs.update(label=_number(local_grad), labeltooltip=f"∂u/∂p = {local_grad!r}")
         dot.edge(f"v{index[parent]}", f"op{index[child]}", **attrs)
     return dot
+
+
+def _check_size(root: Value, nodes: Sequence[Value], max_nodes: int) -> None:
+    operations = sum(1 for node in nodes if node.parents)
+    size = len(nodes) + operations
+    if size > max_nodes:
+        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({len(nodes)} "
+                            f"Values, {operations} operations), more than max_nodes={max_nodes}: "
+                            f"pass max_nodes={size} or more to draw it anyway (Graphviz may "
+                            f"take minutes), or draw a smaller part of the graph")
 
 
 def _add_node(graph: graphviz.Digraph, node: Value, i: int, grads_known: bool,
@@ -116,7 +120,7 @@ def _add_node(graph: graphviz.Digraph, node: Value, i: int, grads_known: bool,
         fields.append(f"grad {_number(node.grad)}")
         tooltip += f", grad = {node.grad!r}"
     record = " | ".join(fields)
-    colour = {"color": HIGHLIGHT, "penwidth": "2"} if hot else {}
+    colour = _HOT if hot else {}
     graph.node(f"v{i}", label=record if vertical_fields else f"{{ {record} }}",
                shape="record", tooltip=tooltip, **colour)
     if node.parents:
