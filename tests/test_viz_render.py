@@ -264,3 +264,24 @@ def test_render_uses_the_renderer_the_environment_names(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, PURE)
     text = render(readme_graph(), tmp_path / "c.svg").read_text()
     assert "(graphviz-pure)" in text
+
+
+def test_graphviz_pure_beside_this_python_is_found_without_path(tmp_path):
+    # pip puts graphviz-pure in this Python's scripts directory, on PATH or not.
+    assert find_renderer(environ={"PATH": str(tmp_path)}) == PURE
+
+
+# --- Jupyter
+
+def test_jupyter_shows_the_graph_as_svg_from_the_selected_renderer(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, PURE)
+    bundle = draw_dot(readme_graph())._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "(graphviz-pure)" in bundle["image/svg+xml"]
+
+
+def test_jupyter_png_on_request(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, DEBIAN_DOT)
+    bundle = draw_dot(readme_graph())._repr_mimebundle_(include=["image/png", "image/svg+xml"],
+                                                        exclude=["image/svg+xml"])
+    assert list(bundle) == ["image/png"] and bundle["image/png"].startswith(b"\x89PNG")

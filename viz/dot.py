@@ -13,12 +13,13 @@ the local derivative ∂u/∂p: the factor the chain rule multiplies along that 
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import graphviz
 
 from tinygrad_bp.engine import Value, edges, trace
 from viz.clusters import Cluster, cluster_order, neuron_clusters
+from viz.renderer import find_renderer, run_renderer
 
 MAX_NODES = 2000
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -30,13 +31,29 @@ _CLUSTER_STYLE = {"style": "rounded,filled", "color": "#9aa5b1", **_FONT}
 _LAYER_FILL, _NEURON_FILL = "#f4f6f8", "#e3eaf2"
 
 
+class ComputationGraph(graphviz.Digraph):
+    """A `graphviz.Digraph` that Jupyter shows through the renderer `find_renderer()` picks
+    (so graphviz-pure works there too). Write files with `viz.render`."""
+
+    def _repr_mimebundle_(self, include: Optional[Iterable[str]] = None,
+                          exclude: Optional[Iterable[str]] = None, **_: Any) -> Dict[str, Any]:
+        wanted = {"image/svg+xml"} if include is None else set(include)
+        wanted -= set(exclude or ())
+        bundle: Dict[str, Any] = {}
+        if "image/svg+xml" in wanted:
+            bundle["image/svg+xml"] = run_renderer(self.source, "svg", find_renderer()).decode()
+        if "image/png" in wanted:
+            bundle["image/png"] = run_renderer(self.source, "png", find_renderer())
+        return bundle
+
+
 class GraphTooLarge(ValueError):
     """A graph of more than `max_nodes` drawn nodes: unreadable, and slow to lay out."""
 
 
 def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
              edge_labels: bool = False, highlight: Union[Value, str, None] = None,
-             clusters: bool = True, max_nodes: int = MAX_NODES) -> graphviz.Digraph:
+             clusters: bool = True, max_nodes: int = MAX_NODES) -> ComputationGraph:
     """The graph that ends at `root` as a `graphviz.Digraph` (shown inline by Jupyter).
 
     - `rankdir`: "LR" (inputs on the left), "RL", "TB" or "BT".
@@ -68,7 +85,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     paths = _paths_from(target, nodes) if target is not None else {}
     on_path = {node for node, count in paths.items() if count}
 
-    dot = graphviz.Digraph(name="computation graph", graph_attr={
+    dot = ComputationGraph(name="computation graph", graph_attr={
         "rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.3", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9"})
     caption = _caption(root, show_grad and not grads_known, target, paths)
