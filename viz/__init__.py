@@ -20,5 +20,5 @@ from viz.dot import MAX_NODES, ComputationGraph, GraphTooLarge, draw_dot
 from viz.files import FORMATS, render
 from viz.renderer import ENV_VAR, RendererNotFound, RenderError, find_renderer, run_renderer
 
-__all__ = ["draw_dot", "render", "find_renderer", "run_renderer", "ComputationGraph", "GraphTooLarge",
-           "RendererNotFound", "RenderError", "ENV_VAR", "FORMATS", "MAX_NODES"]
+__all__ = ["draw_dot", "render", "find_renderer", "run_renderer", "ComputationGraph",
+           "GraphTooLarge", "RendererNotFound", "RenderError", "ENV_VAR", "FORMATS", "MAX_NODES"]
