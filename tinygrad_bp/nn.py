@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import random
 from numbers import Real
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
 from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes
@@ -199,11 +199,23 @@ class MLP(Module):
 
     def weights(self) -> List[List[List[float]]]:
         """The weights as plain floats, `weights[l][j][k]` as in `from_weights`."""
-        return [[[w.data for w in n.w] for n in layer.neurons] for layer in self.layers]
+        return self._layout("data")[0]
 
     def biases(self) -> List[List[float]]:
         """The biases as plain floats, `biases[l][j]` as in `from_weights`."""
-        return [[n.b.data for n in layer.neurons] for layer in self.layers]
+        return self._layout("data")[1]
+
+    def gradients(self) -> Tuple[List[List[List[float]]], List[List[float]]]:
+        """`(nabla_w, nabla_b)`: every parameter's current `grad`, in the layout of
+        `weights()` and `biases()` (and of `tinygrad_bp.backprop`), so
+        `nabla_w[l][j][k]` = ∂C/∂w^(l+1)_jk after `C.backward()`."""
+        return self._layout("grad")
+
+    def _layout(self, attribute: str) -> Tuple[List[List[List[float]]], List[List[float]]]:
+        """One attribute of every weight and bias, in Nielsen's nested layout."""
+        return ([[[getattr(w, attribute) for w in n.w] for n in layer.neurons]
+                 for layer in self.layers],
+                [[getattr(n.b, attribute) for n in layer.neurons] for layer in self.layers])
 
     def __repr__(self) -> str:
         shape = " → ".join(map(str, self.sizes))
