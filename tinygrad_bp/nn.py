@@ -282,7 +282,9 @@ def _check_size(n: object, what: str) -> None:
 
 
 def _check_inputs(x: object, n: int, who: str) -> None:
-    if isinstance(x, (Value, Real, str)) or not isinstance(x, Sequence):
+    # NOTE: lists and tuples skip the (slow) abstract Sequence check: this runs per neuron.
+    if not isinstance(x, (list, tuple)) and (isinstance(x, (Value, Real, str))
+                                             or not isinstance(x, Sequence)):
         raise TypeError(f"{who} takes a list of {n} inputs (numbers or Values), got {x!r}")
     check_length(x, n, f"the input to {who}")
 
