@@ -14,6 +14,8 @@ from tinygrad_bp.backprop import backprop, sigmoid, sigmoid_prime
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 
+from nested_close import assert_nested_close  # tests/nested_close.py
+
 ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-12
 
@@ -29,15 +31,6 @@ def engine_gradients(weights, biases, x, y):
     net = MLP.from_weights(weights, biases)
     mse(net(x), y).backward()
     return net.gradients()
-
-
-def assert_nested_close(actual, expected, tol):
-    if isinstance(expected, list):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected):
-            assert_nested_close(a, e, tol)
-    else:
-        assert abs(actual - expected) <= tol, (actual, expected)
 
 
 def cost(weights, biases, x, y):

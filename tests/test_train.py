@@ -17,6 +17,8 @@ from tinygrad_bp.nn import MLP
 from tinygrad_bp.optim import SGD
 from tinygrad_bp.train import Epoch, evaluate, train, train_step
 
+from nested_close import assert_nested_close  # tests/nested_close.py
+
 TOL = 1e-12
 
 
@@ -30,15 +32,6 @@ def averaged_step(weights, biases, batch, lr):
     new_b = [[b_j - lr / m * sum(g.nabla_b[l][j] for g in grads) for j, b_j in enumerate(vector)]
              for l, vector in enumerate(biases)]
     return new_w, new_b
-
-
-def assert_nested_close(actual, expected, tol):
-    if isinstance(expected, list):
-        assert len(actual) == len(expected)
-        for a, e in zip(actual, expected):
-            assert_nested_close(a, e, tol)
-    else:
-        assert abs(actual - expected) <= tol, (actual, expected)
 
 
 # --- SGD
