@@ -259,6 +259,16 @@ def test_non_finite_bias_names_its_position():
         MLP.from_weights([[[1]]], [[math.nan]])
 
 
+def test_neuron_with_a_non_number_weight_names_the_neuron():
+    with pytest.raises(TypeError, match=r"weights of neuron 'h1'\[1\] must be a real number"):
+        Neuron([1.0, None], 0.0, name="h1")
+
+
+def test_neuron_with_an_infinite_bias_names_the_neuron():
+    with pytest.raises(ValueError, match=r"bias of neuron 'h1' must be finite, got inf"):
+        Neuron([1.0], math.inf, name="h1")
+
+
 def test_unknown_activation_is_named_with_the_allowed_ones():
     with pytest.raises(ValueError, match=r"unknown activation 'softmax': choose one of "
                                          r"'sigmoid', 'tanh', 'relu', 'linear'"):
@@ -270,7 +280,8 @@ def test_unknown_output_activation_is_named():
         MLP.from_weights([[[1]]], [[0]], output_activation="Sigmoid")
 
 
-@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0]), (2.0, [2]), (2, 3)])
+@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0]), (2.0, [2]), (2, 3),
+                                        (2, 3.0), (2, "32")])
 def test_bad_sizes_are_refused(nin, nouts):
     with pytest.raises(ValueError, match=r"must be a (positive int|non-empty list)"):
         MLP(nin, nouts)

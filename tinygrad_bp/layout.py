@@ -55,12 +55,12 @@ def layer_sizes(weights: Sequence[Matrix], biases: Sequence[Sequence[float]]) ->
                 raise ValueError(f"weights[{l}][{j}] ({layer}, neuron {j + 1}) has {len(row)} "
                                  f"weights; expected {sizes[-1]}, one per neuron of layer {l}")
             for k, w in enumerate(row):
-                _check_number(w, f"weights[{l}][{j}][{k}] ({layer}, neuron {j + 1})")
+                real(w, f"weights[{l}][{j}][{k}] ({layer}, neuron {j + 1})")
         if len(vector) != len(matrix):
             raise ValueError(f"biases[{l}] ({layer}) has {len(vector)} biases; expected "
                              f"{len(matrix)}, one per neuron (row of weights[{l}])")
         for j, b in enumerate(vector):
-            _check_number(b, f"biases[{l}][{j}] ({layer}, neuron {j + 1})")
+            real(b, f"biases[{l}][{j}] ({layer}, neuron {j + 1})")
         sizes.append(len(matrix))
     return sizes
 
@@ -74,14 +74,14 @@ def check_length(values: Sequence[object], size: int, what: str) -> None:
 def floats(values: Sequence[object], size: int, what: str) -> List[float]:
     """`values` as a list of `size` floats, or an error naming `what` and the entry."""
     check_length(values, size, what)
-    for i, v in enumerate(values):
-        _check_number(v, f"{what}[{i}]")
-    return [float(v) for v in values]
+    return [real(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
-def _check_number(x: object, where: str) -> None:
+def real(x: object, where: str) -> float:
+    """`x` as a float if it is a finite real number, else an error naming `where`."""
     # NOTE: bool is a subclass of int, but True as a weight is a mistake, not 1.0.
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{where} must be a real number, got {type(x).__name__} {x!r}")
     if not math.isfinite(x):
         raise ValueError(f"{where} must be finite, got {x}")
+    return float(x)

@@ -31,7 +31,7 @@ from numbers import Real
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
-from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes
+from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, real
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -64,12 +64,13 @@ class Neuron(Module):
             raise ValueError(f"neuron {name!r} has no weights: give at least one input weight")
         self.name = name
         self.activation = _check_activation(activation)
-        self.w = [Value(w) for w in weights]
-        self.b = Value(bias)
+        self.w = [Value(w) for w in floats(weights, len(weights), f"weights of neuron {name!r}")]
+        self.b = Value(real(bias, f"bias of neuron {name!r}"))
+        self._who = f"neuron {name!r}"
         _number_parameters([self])
 
     def __call__(self, x: Sequence[Operand]) -> Value:
-        _check_inputs(x, len(self.w), f"neuron {self.name!r}")
+        _check_inputs(x, len(self.w), self._who)
         z = self.w[0] * x[0]
         for w, xk in zip(self.w[1:], x[1:]):
             z = z + w * xk
@@ -103,12 +104,12 @@ class Layer(Module):
                         for j, (w, b) in enumerate(zip(weights, biases), start=1)]
         self.nin = len(weights[0])
         self.activation = self.neurons[0].activation
+        first, last = self.neurons[0].name, self.neurons[-1].name
+        self._who = f"layer {first}" if first == last else f"layer {first}..{last}"
         _number_parameters(self.neurons)
 
     def __call__(self, x: Sequence[Operand]) -> List[Value]:
-        names = self.neurons[0].name if len(self.neurons) == 1 else \
-            f"{self.neurons[0].name}..{self.neurons[-1].name}"
-        _check_inputs(x, self.nin, f"layer {names}")
+        _check_inputs(x, self.nin, self._who)
         return [n(x) for n in self.neurons]
 
     def parameters(self) -> List[Value]:
@@ -138,7 +139,7 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "sigmoid",
                  output_activation: Optional[str] = None, seed: Optional[int] = None) -> None:
         _check_size(nin, "nin")
-        if isinstance(nouts, (int, str)) or len(nouts) == 0:
+        if not isinstance(nouts, Sequence) or isinstance(nouts, str) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, e.g. [3, 2]; "
                              f"got {nouts!r}")
         for l, n in enumerate(nouts):
