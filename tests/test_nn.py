@@ -46,12 +46,19 @@ def test_article_graph_labels_every_neuron_z_and_a_and_the_cost():
 
 
 def test_article_chain_from_cost_to_w7_has_three_labelled_steps():
-    net, x, y = article_network()
+    net, x, _ = article_network()
     a_o1 = net(x)[0]
-    z_o1 = a_o1.parents[0]
+    (z_o1,) = a_o1.parents
     assert (a_o1.label, z_o1.label) == ("a_o1", "z_o1")
-    w7 = net.parameters()[9]
-    assert w7.label == "w7" and w7 in {p for node in trace(z_o1) for p in node.parents}
+    assert "w7" in {node.label for node in trace(z_o1)}
+
+
+def test_article_w7_reaches_only_the_first_output_and_w1_reaches_both():
+    net, x, _ = article_network()
+    reaches = [{node.label for node in trace(a)} for a in net(x)]
+    assert ["w7" in labels for labels in reaches] == [True, False]
+    assert ["w10" in labels for labels in reaches] == [False, True]
+    assert ["w1" in labels for labels in reaches] == [True, True]
 
 
 def test_article_forward_pass_matches_the_formula():
@@ -246,6 +253,18 @@ def test_no_layers_is_an_error():
 def test_empty_layer_is_an_error():
     with pytest.raises(ValueError, match=r"weights\[1\] \(layer 2\) has no neurons"):
         MLP.from_weights([[[1]], []], [[0], []])
+
+
+def test_a_missing_level_of_nesting_names_what_the_level_holds():
+    with pytest.raises(TypeError, match=r"weights\[0\]\[0\] must be a list \(the weights into "
+                                        r"neuron 1 of layer 1\), got int 1"):
+        MLP.from_weights([[1, 2]], [[0]])      # one level short: a row, not a matrix
+
+
+def test_biases_that_are_not_a_list_are_an_error():
+    with pytest.raises(TypeError, match=r"biases\[0\] must be a list \(the bias vector of "
+                                        r"layer 1\), got float 0.5"):
+        MLP.from_weights([[[1.0]]], [0.5])
 
 
 def test_non_number_weight_names_its_position():

@@ -37,11 +37,19 @@ def layer_sizes(weights: Sequence[Matrix], biases: Sequence[Sequence[float]]) ->
         ...             [[0.35, 0.35, 0.35], [0.6, 0.6]])
         [2, 3, 2]
     """
+    _check_list(weights, "weights", "a list of weight matrices, one per layer")
+    _check_list(biases, "biases", "a list of bias vectors, one per layer")
     if len(weights) == 0:
         raise ValueError("weights has no layers: give at least one weight matrix")
     if len(biases) != len(weights):
         raise ValueError(f"weights has {len(weights)} layers but biases has {len(biases)}: "
                          f"give one bias vector per weight matrix")
+    for l, (matrix, vector) in enumerate(zip(weights, biases)):
+        _check_list(matrix, f"weights[{l}]", f"the weight matrix of layer {l + 1}")
+        _check_list(vector, f"biases[{l}]", f"the bias vector of layer {l + 1}")
+        for j, row in enumerate(matrix):
+            _check_list(row, f"weights[{l}][{j}]", f"the weights into neuron {j + 1} of "
+                                                   f"layer {l + 1}")
     if len(weights[0]) == 0 or len(weights[0][0]) == 0:
         raise ValueError("weights[0] (layer 1) is empty: give at least one neuron with at "
                          "least one input")
@@ -63,6 +71,11 @@ def layer_sizes(weights: Sequence[Matrix], biases: Sequence[Sequence[float]]) ->
             real(b, f"biases[{l}][{j}] ({layer}, neuron {j + 1})")
         sizes.append(len(matrix))
     return sizes
+
+
+def _check_list(x: object, where: str, meaning: str) -> None:
+    if isinstance(x, str) or not isinstance(x, Sequence):
+        raise TypeError(f"{where} must be a list ({meaning}), got {type(x).__name__} {x!r}")
 
 
 def check_length(values: Sequence[object], size: int, what: str) -> None:

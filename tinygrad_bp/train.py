@@ -54,7 +54,8 @@ def train_step(net: MLP, batch: Sequence[Sample], optimizer: SGD, loss: Loss = m
 def train(net: MLP, data: Sequence[Sample], epochs: int, batch_size: int, lr: float,
           seed: Optional[int] = None, loss: Loss = mse,
           on_epoch: Optional[Callable[[Epoch], None]] = None) -> List[Epoch]:
-    """Train `net` on `data` by mini-batch SGD; return one `Epoch` record per epoch.
+    """Train `net` on `data`, a sequence of (x, y) pairs such as `data.Sample`s, by
+    mini-batch SGD; return one `Epoch` record per epoch.
 
     The order of the samples is shuffled at the start of every epoch by a private
     `random.Random(seed)`, so the same seed (and the same initial network) gives the
