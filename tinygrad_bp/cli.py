@@ -21,8 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_graph_command(commands)
+    _add_train_command(commands)
     return parser
 
+
+# --- tinygrad-bp graph
 
 def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph = commands.add_parser(
@@ -50,7 +53,7 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
                        help="direction of the graph (default LR: inputs on the left)")
     graph.add_argument("--no-clusters", action="store_true",
                        help="do not box the neurons and layers of a network")
-    graph.add_argument("--max-nodes", type=int, metavar="N",
+    graph.add_argument("--max-nodes", type=_positive_int, metavar="N",
                        help="refuse pictures of more than N nodes, Values plus operations "
                             "(default 2000)")
     graph.set_defaults(run=_run_graph)
@@ -69,8 +72,6 @@ def _run_graph(args: argparse.Namespace) -> int:
         return _graph_error("give either EXPR or --network", 2)
     if args.network and args.at:
         return _graph_error("--at binds the variables of EXPR; --network has its own inputs", 2)
-    if args.max_nodes is not None and args.max_nodes < 1:
-        return _graph_error(f"--max-nodes must be at least 1, got {args.max_nodes}", 2)
     if not args.output.lower().endswith(tuple(viz.FORMATS)):
         return _graph_error(f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
@@ -128,6 +129,80 @@ def _pointing(error: Exception, text: str) -> str:
 def _graph_error(message: str, status: int) -> int:
     print(f"tinygrad-bp graph: error: {message}", file=sys.stderr)
     return status
+
+
+# --- tinygrad-bp train
+
+def _add_train_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train", help="train the 2-3-2 network on the built-in two-class data set",
+        description="Train the article's 2-3-2 sigmoid network on the built-in data set (two "
+                    "clouds of points, one-hot targets) by mini-batch SGD on the quadratic "
+                    "cost, printing the cost and accuracy over the data after every epoch. "
+                    "--seed sets the initial weights and the shuffling: the same options "
+                    "print the same numbers.")
+    parser.add_argument("--epochs", type=_positive_int, default=20,
+                        help="passes over the data set (default: 20)")
+    parser.add_argument("--batch-size", type=_positive_int, default=10,
+                        help="samples per mini-batch m (default: 10)")
+    parser.add_argument("--lr", type=_positive_float, default=2.0,
+                        help="learning rate eta (default: 2.0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the initial weights and of the shuffling (default: 0)")
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    # Imported here: each command keeps its dependencies with it.
+    from tinygrad_bp.data import two_clouds
+    from tinygrad_bp.nn import MLP
+    from tinygrad_bp.train import evaluate, train
+
+    data = two_clouds()
+    net = MLP(2, [3, 2], seed=args.seed)
+    steps = args.epochs * -(-len(data) // args.batch_size)
+    print(f"training the 2-3-2 sigmoid network ({len(net.parameters())} parameters) on "
+          f"{len(data)} samples (two clouds), quadratic cost")
+    print(f"mini-batch SGD: {args.epochs} epochs, batch size {args.batch_size}, "
+          f"lr {args.lr:g}, seed {args.seed}")
+    print(f"{'epoch':>5}  {'cost':>10}  {'accuracy':>8}")
+    start_cost, start_accuracy = evaluate(net, data)
+
+    def report(epoch: int, cost: float, accuracy: float) -> None:
+        print(f"{epoch:>5}  {cost:>10.6f}  {accuracy:>8.1%}")
+
+    report(0, start_cost, start_accuracy)
+    try:
+        history = train(net, data, args.epochs, args.batch_size, args.lr, seed=args.seed,
+                        on_epoch=lambda record: report(*record))
+    except ArithmeticError as error:
+        print(f"tinygrad-bp train: error: {error}", file=sys.stderr)
+        return 1
+    final = history[-1]
+    epochs = "1 epoch" if args.epochs == 1 else f"{args.epochs} epochs"
+    print(f"final: cost {start_cost:.6f} -> {final.cost:.6f}, accuracy {start_accuracy:.1%} "
+          f"-> {final.accuracy:.1%} after {epochs} ({steps} steps)")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = 0.0
+    if not 0.0 < x < float("inf"):      # NOTE: false for nan too
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return x
 
 
 def main(argv: Optional[List[str]] = None) -> int:
