@@ -135,6 +135,8 @@ def test_repr_shows_text_and_variables():
     ("a +* b", "invalid syntax", 4),
     ("  a.b", "attribute access", 5),       # columns count in the text as given
     ("   ", "empty", 1),
+    ("(a +\n b)", "character '\\n' is not allowed", 5),
+    ("a\x00", "character '\\x00' is not allowed", 2),
 ])
 def test_disallowed_constructs_are_rejected_with_their_column(text, construct, column):
     with pytest.raises(ExpressionError, match="column") as error:

@@ -27,6 +27,7 @@ import ast
 import keyword
 import math
 import operator
+import warnings
 from typing import Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
@@ -117,11 +118,17 @@ def parse(text: str) -> Expression:
     shift = len(text) - len(text.lstrip())
     if not stripped:
         raise ExpressionError("the expression is empty", 1)
+    for column, character in enumerate(text, start=1):
+        # NOTE: one printable line, so that columns mean what they say (and no NUL bytes).
+        if not character.isprintable():
+            raise ExpressionError(f"character {character!r} is not allowed", column)
     try:
-        tree = ast.parse(stripped, mode="eval").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)      # e.g. for `2(a)`: refused below
+            tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
-        raise ExpressionError(f"invalid syntax ({error.msg})", (error.offset or 1) + shift) \
-            from None
+        detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
+        raise ExpressionError(f"invalid syntax{detail}", (error.offset or 1) + shift) from None
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply for Python's parser", 1) \
             from None
