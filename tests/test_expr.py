@@ -196,6 +196,10 @@ def test_malformed_bindings_are_rejected_with_their_column(text, problem, column
     assert error.value.column == column
 
 
+def test_empty_bindings_bind_nothing():
+    assert parse_bindings("  ") == {}
+
+
 def test_bind_gives_labelled_leaves_in_the_expression_order():
     bound = bind(parse("b * a"), {"a": 2.0, "b": -3.0})
     assert list(bound) == ["b", "a"]

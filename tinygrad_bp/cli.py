@@ -83,7 +83,7 @@ def _run_graph(args: argparse.Namespace) -> int:
         except ExpressionError as error:
             return _graph_error(f"in EXPR, {_pointing(error, args.expression)}", 2)
         try:
-            variables = bind(expression, parse_bindings(args.at) if args.at else {})
+            variables = bind(expression, parse_bindings(args.at))
         except ExpressionError as error:
             return _graph_error(f"in --at, {_pointing(error, args.at)}", 2)
         except BindingError as error:

@@ -136,7 +136,8 @@ def parse(text: str) -> Expression:
 
 
 def parse_bindings(text: str) -> Dict[str, float]:
-    """`"a=2,b=-3"` as `{"a": 2.0, "b": -3.0}`; blanks around names and numbers are allowed.
+    """`"a=2,b=-3"` as `{"a": 2.0, "b": -3.0}`; blanks around names and numbers are allowed,
+    and an empty text binds nothing.
 
     Raises `ExpressionError` (with the column of the faulty pair) for a pair without
     `=`, a name that is not a variable name, a value that is not a finite number, or
@@ -145,6 +146,8 @@ def parse_bindings(text: str) -> Dict[str, float]:
     if not isinstance(text, str):
         raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
     bindings: Dict[str, float] = {}
+    if not text.strip():
+        return bindings
     column = 1
     for pair in text.split(","):
         name, equals, number = (part.strip() for part in pair.partition("="))
