@@ -150,10 +150,13 @@ def _nest(nodes: Sequence[Value], groups: Dict[Value, Cluster]
           ) -> Dict[str, Dict[str, List[Value]]]:
     """layer → neuron → member nodes: layers and neurons in network order, nodes in `nodes`
     order."""
+    members: Dict[Cluster, List[Value]] = {}
+    for node in nodes:
+        if node in groups:
+            members.setdefault(groups[node], []).append(node)
     nested: Dict[str, Dict[str, List[Value]]] = {}
-    for layer, neuron in sorted(set(groups.values()), key=cluster_order):
-        nested.setdefault(layer, {})[neuron] = [node for node in nodes
-                                                if groups.get(node) == (layer, neuron)]
+    for layer, neuron in sorted(members, key=cluster_order):
+        nested.setdefault(layer, {})[neuron] = members[layer, neuron]
     return nested
 
 
@@ -194,7 +197,7 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
         n = paths[root]
         lines.append(f"highlighted: {n} chain-rule path{'s' if n != 1 else ''} from "
                      f"{target.label or 'the highlighted node'} to {root.label or 'the root'}")
-    return "\n".join(lines)
+    return "\\n".join(lines)               # DOT's line break
 
 
 def _number(x: float) -> str:
