@@ -99,14 +99,19 @@ def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
         >>> round(numerical_grad(lambda x: x * x, 3.0), 6)
         6.0
     """
-    names = _arg_names(f, len(xs))
+    estimates = _central_differences(f, xs, _arg_names(f, len(xs)), eps)
+    return estimates[0] if len(xs) == 1 else tuple(estimates)
+
+
+def _central_differences(f: Callable[..., object], xs: Sequence[Number], names: Sequence[str],
+                         eps: float) -> List[float]:
     estimates = []
     for i, x in enumerate(xs):
         h = _step(x, eps)
         up = _data(f(*_leaves(xs, names, i, h)), f)
         down = _data(f(*_leaves(xs, names, i, -h)), f)
         estimates.append((up - down) / (2.0 * h))
-    return estimates[0] if len(xs) == 1 else tuple(estimates)
+    return estimates
 
 
 class GradcheckRow(NamedTuple):
@@ -152,7 +157,7 @@ class GradcheckReport:
                          "derivative; the numerical estimate straddles it and may differ")
         failed = [row.name for row in self.failures]
         lines.append(f"FAILED for {', '.join(failed)}" if failed
-                     else f"all {len(self.rows)} inputs pass")
+                     else _all(len(self.rows), "input passes", "inputs pass"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -171,7 +176,8 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5, atol: float = 1e-8,
-              eps: float = 1e-6, raise_on_failure: bool = False) -> GradcheckReport:
+              eps: float = 1e-6, raise_on_failure: bool = False,
+              names: Optional[Sequence[str]] = None) -> GradcheckReport:
     """Compare the engine's ∂f/∂x_i (analytic, a) with `numerical_grad`'s (n), per input.
 
     Input i passes when |a − n| ≤ atol + rtol · max(|a|, |n|). Each row also has the
@@ -180,7 +186,7 @@ def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5, atol: fl
     step of relu's kink at 0 (|z| ≤ 2·|∂z/∂x_i|·h_i, a linear estimate with a safety
     factor of 2): there the two-sided difference straddles a point with no derivative.
     A kink does not excuse a failure; it explains it. Custom operations' kinks are not
-    detected. Rows are named after `f`'s parameters.
+    detected. Rows are named after `f`'s parameters, or by `names` when given.
 
     The report is truthy when every input passes. With `raise_on_failure=True` a
     failure raises `GradcheckError` (an AssertionError) naming the failing inputs.
@@ -189,12 +195,11 @@ def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5, atol: fl
         >>> bool(report), [row.name for row in report.rows]
         (True, ['x', 'y'])
     """
-    names = _arg_names(f, len(xs))
+    names = _arg_names(f, len(xs)) if names is None else _given_names(names, len(xs))
     leaves = [Value(x, label=name) for x, name in zip(xs, names)]
     root = _call(f, leaves)
     gradients = _gradients(root)
-    numerical = numerical_grad(f, *xs, eps=eps)
-    numerical = numerical if isinstance(numerical, tuple) else (numerical,)
+    numerical = _central_differences(f, xs, names, eps)
     steps = [_step(x, eps) for x in xs]
     kinks = _kinks(root, leaves, steps)
     rows = []
@@ -245,6 +250,8 @@ class Explanation:
         self.name = _derivative(root, node)
 
     def __str__(self) -> str:
+        if self.node is self.root:
+            return f"{self.name} = 1   {_grad_note(self.root, self.node, 1.0)}"
         count = len(self.paths)
         lines = [f"{self.name}: {_count(count, 'path')} from {_name(self.root)} to "
                  f"{_name(self.node)}, each the product of its factors"]
@@ -447,7 +454,8 @@ class CheckReport:
                  f"rtol={self.rtol:g}, atol={self.atol:g}", table]
         wrong = self.failures
         if not wrong:
-            lines.append(f"all {len(self.rows)} hand-derived gradients hold")
+            lines.append(_all(len(self.rows), "hand-derived gradient holds",
+                              "hand-derived gradients hold"))
             return "\n".join(lines)
         lines.append(f"{len(wrong)} of {len(self.rows)} hand-derived gradients are wrong")
         for name in self.starts:
@@ -621,6 +629,13 @@ def _arg_names(f: Callable[..., object], count: int) -> List[str]:
     return names + [f"arg{i}" for i in range(len(names), count)]
 
 
+def _given_names(names: Sequence[str], count: int) -> List[str]:
+    names = list(names)
+    if len(names) != count or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"names must be {count} strs, one per input, got {names!r}")
+    return names
+
+
 def _named(wrapper: Callable, kind: str, f: Callable) -> Callable:
     wrapper.__name__ = wrapper.__qualname__ = f"{kind}({_function_name(f)})"
     wrapper.__doc__ = f"{kind} of {_function_name(f)}: see tinygrad_bp.check.{kind}."
@@ -729,8 +744,8 @@ def _grad_note(root: Value, node: Value, total: float) -> str:
 
 def _path_lines(path: ChainPath, title: str) -> List[str]:
     """A path as a names line over a numbers line, or one factor per line when too wide."""
-    names = [name for name, _ in path.factors] or ["1"]       # NOTE: the node is the root
-    values = [_g(value) for _, value in path.factors] or ["1"]
+    names = [name for name, _ in path.factors]
+    values = [_g(value) for _, value in path.factors]
     widths = [max(len(a), len(b)) for a, b in zip(names, values)]
     if sum(widths) + 3 * len(widths) <= _WIDTH:
         return ["  " + " · ".join(a.ljust(w) for a, w in zip(names, widths)).rstrip(),
@@ -753,6 +768,10 @@ def _signed_sum(terms: Iterable[float]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _all(n: int, one: str, several: str) -> str:
+    return f"the {one}" if n == 1 else f"all {n} {several}"
 
 
 def _g(x: float, digits: int = 6) -> str:
