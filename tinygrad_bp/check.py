@@ -11,7 +11,7 @@
 
     >>> from tinygrad_bp import Value, grad, gradcheck
     >>> grad(lambda x, y: x * y + x.tanh())(1.0, 2.0)
-    (2.419974341614026, 1.0)
+    (2.4199743416140262, 1.0)
     >>> bool(gradcheck(lambda x: x.sigmoid() * x, 0.5))
     True
 
@@ -457,8 +457,8 @@ class CheckReport:
             lines.append(_all(len(self.rows), "hand-derived gradient holds",
                               "hand-derived gradients hold"))
             return "\n".join(lines)
-        lines.append(f"{len(wrong)} of {len(self.rows)} hand-derived gradients are wrong")
-        for name in self.starts:
+        lines.append(f"hand-derived gradients wrong: {len(wrong)} of {len(self.rows)}")
+        for name in self.starts if len(self.rows) > 1 else ():
             held = self._held_before[name]
             after = (f"; the given gradients between it and {_name(self.root)} hold "
                      f"({', '.join(held)}), so the mistake is in the factors from there to "

@@ -50,7 +50,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
 
 def _run_grad(args: argparse.Namespace) -> int:
     """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
-    from tinygrad_bp import check as checking
+    from tinygrad_bp.check import PathLimitError, check, explain, gradcheck
     from tinygrad_bp.engine import Value
     from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
 
@@ -101,17 +101,17 @@ def _run_grad(args: argparse.Namespace) -> int:
         fixed = {n: Value(at[n], label=n) for n in expression.variables if n not in wrt}
         return expression.evaluate({**fixed, **dict(zip(wrt, values))})
 
-    print(f"\n{checking.gradcheck(f, *(at[n] for n in wrt), names=wrt)}")
-    report = checking.check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
+    print(f"\n{gradcheck(f, *(at[n] for n in wrt), names=wrt)}")
+    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
         else None
     if report is not None:
         print(f"\n{report}")
     for variable in wrt if args.explain else ():
         try:
-            chain = checking.explain(root, leaves[variable])
-        except checking.PathLimitError as error:
+            chain = explain(root, leaves[variable])
+        except PathLimitError as error:
             print(f"\n{error}")
-            chain = checking.explain(root, leaves[variable], one_step=True)
+            chain = explain(root, leaves[variable], one_step=True)
         print(f"\n{chain}")
     return 1 if report is not None and not report else 0
 
