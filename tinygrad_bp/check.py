@@ -49,7 +49,9 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
     - `argnums=i`: with respect to argument i only, a float;
     - `argnums=(i, j, ...)`: a tuple, in that order.
 
-    Arguments not in `argnums` are passed to `f` unchanged, as they are.
+    Numbers not in `argnums` become labelled leaves too, so `f` works the same
+    whichever gradients are asked for; other arguments not in `argnums` (a list, a
+    flag) are passed to `f` unchanged.
 
         >>> grad(lambda x: x * x)(3.0)
         6.0
@@ -74,7 +76,8 @@ def value_and_grad(f: Callable[..., Value],
     def value_and_grad_f(*args: object) -> Tuple[float, Gradients]:
         picked = _picked(argnums, len(args))
         names = _arg_names(f, len(args))
-        leaves = {i: Value(args[i], label=names[i]) for i in picked}
+        leaves = {i: Value(arg, label=names[i]) for i, arg in enumerate(args)
+                  if i in picked or _is_number(arg)}
         root = _call(f, [leaves.get(i, arg) for i, arg in enumerate(args)])
         gradients = _gradients(root)
         found = tuple(gradients.get(leaves[i], 0.0) for i in picked)
@@ -562,7 +565,7 @@ def _data(result: object, f: Callable[..., object]) -> float:
     """The number f returned, whether a Value or a plain number."""
     if isinstance(result, Value):
         return result.data
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
+    if _is_number(result):
         return float(result)
     raise TypeError(f"{_function_name(f)} returned {type(result).__name__} {result!r}: "
                     f"numerical_grad needs a Value or a number")
@@ -575,7 +578,7 @@ def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> Lis
 
 
 def _step(x: Number, eps: float) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if not _is_number(x):
         raise TypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
     return eps * max(1.0, abs(x))
 
@@ -594,6 +597,10 @@ def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
     return flagged
 
 
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _agrees(a: float, b: float, rtol: float, atol: float) -> bool:
     return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
 
@@ -602,9 +609,12 @@ def _picked(argnums: Argnums, count: int) -> List[int]:
     """The argument positions to differentiate, checked against the call."""
     if argnums is None:
         return list(range(count))
-    picked = [argnums] if isinstance(argnums, int) else list(argnums)
+    picked = [argnums] if isinstance(argnums, int) else \
+        list(argnums) if isinstance(argnums, (tuple, list)) else [argnums]
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in picked):
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
     for i in picked:
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < count:
+        if not 0 <= i < count:
             raise ValueError(f"argnums entry {i!r} is not the position of one of the "
                              f"{count} arguments given (0 to {count - 1})")
     if len(set(picked)) != len(picked):
@@ -710,18 +720,26 @@ def _expression(v: Value, depth: int) -> str:
     op = v.op
     if op in _INFIX and len(operands) == 2:
         return f"{operands[0]} {op} {operands[1]}"
+    if _folded(v) and op.startswith(_INFIX):       # a * 3: op "* 3"
+        return f"{operands[0]} {op}"
+    if _folded(v):                                  # 2 - a: op "2 -"
+        return f"{op} {operands[0]}"
     if op == "neg":
         return f"-{operands[0]}"
-    if len(operands) == 1 and op.startswith(_INFIX) and " " in op:     # a * 3: op "* 3"
-        return f"{operands[0]} {op}"
-    if len(operands) == 1 and op.endswith(_INFIX) and " " in op:       # 2 - a: op "2 -"
-        return f"{op} {operands[0]}"
     return f"{op}({', '.join(operands)})"
 
 
+def _folded(v: Value) -> bool:
+    """Whether v is a built-in operation with a number folded in, such as `a * 3` or `2 - a`."""
+    return len(v.parents) == 1 and " " in v.op and (v.op.startswith(_INFIX)
+                                                    or v.op.endswith(_INFIX))
+
+
 def _operand(v: Value, depth: int) -> str:
+    """An operand's name, in parentheses when it is itself an operator expression."""
     text = _expression(v, depth)
-    return f"({text})" if not v.label and v.parents and depth > 0 else text
+    infix = v.op in _INFIX or _folded(v) or v.op == "neg"
+    return f"({text})" if not v.label and infix and depth > 0 else text
 
 
 def _wrapped(name: str) -> str:
