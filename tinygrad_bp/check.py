@@ -716,30 +716,30 @@ def _expression(v: Value, depth: int) -> str:
         return _g(v.data, 4)            # an unlabelled leaf: its value
     if depth == 0:
         return "…"
+    if not _infix(v):                   # exp(a), or a custom op(a, b)
+        return f"{v.op}({', '.join(_expression(p, depth - 1) for p in v.parents)})"
     operands = [_operand(p, depth - 1) for p in v.parents]
-    op = v.op
-    if op in _INFIX and len(operands) == 2:
-        return f"{operands[0]} {op} {operands[1]}"
-    if _folded(v) and op.startswith(_INFIX):       # a * 3: op "* 3"
-        return f"{operands[0]} {op}"
-    if _folded(v):                                  # 2 - a: op "2 -"
-        return f"{op} {operands[0]}"
-    if op == "neg":
+    if v.op == "neg":
         return f"-{operands[0]}"
-    return f"{op}({', '.join(operands)})"
+    if len(operands) == 2:
+        return f"{operands[0]} {v.op} {operands[1]}"
+    if v.op.startswith(_INFIX):         # a * 3: op "* 3"
+        return f"{operands[0]} {v.op}"
+    return f"{v.op} {operands[0]}"      # 2 - a: op "2 -"
 
 
-def _folded(v: Value) -> bool:
-    """Whether v is a built-in operation with a number folded in, such as `a * 3` or `2 - a`."""
-    return len(v.parents) == 1 and " " in v.op and (v.op.startswith(_INFIX)
-                                                    or v.op.endswith(_INFIX))
+def _infix(v: Value) -> bool:
+    """Whether v is written with an operator: `a * b`, `a * 3` (op "* 3"), `2 - a`, `-a`."""
+    if v.op in _INFIX:
+        return len(v.parents) == 2
+    folded = " " in v.op and (v.op.startswith(_INFIX) or v.op.endswith(_INFIX))
+    return len(v.parents) == 1 and (folded or v.op == "neg")
 
 
 def _operand(v: Value, depth: int) -> str:
     """An operand's name, in parentheses when it is itself an operator expression."""
     text = _expression(v, depth)
-    infix = v.op in _INFIX or _folded(v) or v.op == "neg"
-    return f"({text})" if not v.label and infix and depth > 0 else text
+    return f"({text})" if not v.label and v.parents and _infix(v) and depth > 0 else text
 
 
 def _wrapped(name: str) -> str:
