@@ -235,7 +235,36 @@ class ChainPath(NamedTuple):
     product: float
 
 
-class Explanation:
+class _Derivative:
+    """∂root/∂node worked out: `.total`, and `.node_grad`, the node's `.grad` when it was made.
+
+    `str()` is `equation()` followed by how `.node_grad` compares with `.total`.
+    """
+
+    def __init__(self, root: Value, node: Value, total: float) -> None:
+        self.root, self.node = root, node
+        self.total = total
+        self.node_grad = node.grad
+        self.name = _derivative(root, node)
+
+    def equation(self) -> str:
+        """The derivative written out, with its numbers; its last line is `∂C/∂v = total`."""
+        if self.node is self.root:
+            return f"{self.name} = 1"
+        return "\n".join(self._lines())
+
+    def _lines(self) -> List[str]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        grad = f"{_wrapped(_name(self.node))}.grad = {_g(self.node_grad)}"
+        if _agrees(self.node_grad, self.total, 1e-9, 1e-12):
+            return f"{self.equation()}   ({grad}: agrees)"
+        return (f"{self.equation()}   ({grad}, not this: it was not filled by one "
+                f"backward() from {_name(self.root)})")
+
+
+class Explanation(_Derivative):
     """∂root/∂node as the sum over paths of the product of the factors along each path.
 
     `.paths` (each with `.factors` and `.product`), `.total` (their sum), `.every_node`
@@ -245,32 +274,27 @@ class Explanation:
 
     def __init__(self, root: Value, node: Value, paths: List[ChainPath],
                  every_node: bool) -> None:
-        self.root, self.node = root, node
+        super().__init__(root, node, math.fsum(path.product for path in paths))
         self.paths = paths
-        self.total = math.fsum(path.product for path in paths)
         self.every_node = every_node
-        self.node_grad = node.grad
-        self.name = _derivative(root, node)
 
-    def __str__(self) -> str:
-        if self.node is self.root:
-            return f"{self.name} = 1   {_grad_note(self.root, self.node, 1.0)}"
+    def _lines(self) -> List[str]:
         count = len(self.paths)
         lines = [f"{self.name}: {_count(count, 'path')} from {_name(self.root)} to "
                  f"{_name(self.node)}, each the product of its factors"]
         for number, path in enumerate(self.paths, 1):
             lines.extend(_path_lines(path, f"path {number} of {count}"))
         products = _signed_sum(path.product for path in self.paths)
-        total = f"{products} = {_g(self.total)}" if count > 1 else _g(self.total)
-        lines.append(f"{self.name} = {total}   {_grad_note(self.root, self.node, self.total)}")
-        return "\n".join(lines)
+        lines.append(f"{self.name} = {products} = {_g(self.total)}" if count > 1
+                     else f"{self.name} = {_g(self.total)}")
+        return lines
 
     def __repr__(self) -> str:
         return (f"Explanation({self.name}, paths={len(self.paths)}, "
                 f"total={self.total:.6g})")
 
 
-class OneStep:
+class OneStep(_Derivative):
     """∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u over the consumers u of v: `.terms`, `.total`.
 
     Each term is `(consumer name, ∂u/∂v, ∂C/∂u)`; a node used twice by one consumer
@@ -279,26 +303,21 @@ class OneStep:
 
     def __init__(self, root: Value, node: Value,
                  terms: List[Tuple[str, float, float]]) -> None:
-        self.root, self.node = root, node
-        self.terms = terms
-        self.total = math.fsum(local * upstream for _, local, upstream in terms) \
+        total = math.fsum(local * upstream for _, local, upstream in terms) \
             if node is not root else 1.0
-        self.node_grad = node.grad
-        self.name = _derivative(root, node)
+        super().__init__(root, node, total)
+        self.terms = terms
 
-    def __str__(self) -> str:
-        v, c = _name(self.node), _name(self.root)
-        if self.node is self.root:
-            return f"{self.name} = 1   {_grad_note(self.root, self.node, 1.0)}"
-        lines = [f"{self.name} = Σ over the {_count(len(self.terms), 'consumer')} u of {v} "
-                 f"of ∂u/∂{_wrapped(v)} · ∂{_wrapped(c)}/∂u"]
+    def _lines(self) -> List[str]:
+        v, c = _wrapped(_name(self.node)), _wrapped(_name(self.root))
+        lines = [f"{self.name} = Σ over the {_count(len(self.terms), 'consumer')} u of "
+                 f"{_name(self.node)} of ∂u/∂{v} · ∂{c}/∂u"]
         for consumer, local, upstream in self.terms:
             u = _wrapped(consumer)
-            lines.append(f"  ∂{u}/∂{_wrapped(v)} · ∂{_wrapped(c)}/∂{u} = {_g(local)} · "
-                         f"{_g(upstream)} = {_g(local * upstream)}")
-        lines.append(f"{self.name} = {_g(self.total)}   "
-                     f"{_grad_note(self.root, self.node, self.total)}")
-        return "\n".join(lines)
+            lines.append(f"  ∂{u}/∂{v} · ∂{c}/∂{u} = {_g(local)} · {_g(upstream)} = "
+                         f"{_g(local * upstream)}")
+        lines.append(f"{self.name} = {_g(self.total)}")
+        return lines
 
     def __repr__(self) -> str:
         return f"OneStep({self.name}, consumers={len(self.terms)}, total={self.total:.6g})"
@@ -470,7 +489,7 @@ class CheckReport:
         for row in wrong:
             lines.append(f"\nchain rule of {_derivative(self.root, row.node)} "
                          f"(engine {_g(row.engine)}, expected {_g(row.expected)}):")
-            lines.append(str(self.explanations[row.name]))
+            lines.append(self.explanations[row.name].equation())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -749,15 +768,6 @@ def _wrapped(name: str) -> str:
 
 def _derivative(top: Value, bottom: Value) -> str:
     return f"∂{_wrapped(_name(top))}/∂{_wrapped(_name(bottom))}"
-
-
-def _grad_note(root: Value, node: Value, total: float) -> str:
-    """How `node.grad` compares with the gradient just computed."""
-    name = _wrapped(_name(node))
-    if _agrees(node.grad, total, 1e-9, 1e-12):
-        return f"({name}.grad = {_g(node.grad)}: agrees)"
-    return (f"({name}.grad = {_g(node.grad)}, not this: backward() has not filled it from "
-            f"{_name(root)}; call zero_grad() then backward() on {_name(root)})")
 
 
 def _path_lines(path: ChainPath, title: str) -> List[str]:
