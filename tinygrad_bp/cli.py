@@ -89,8 +89,9 @@ def _run_grad(args: argparse.Namespace) -> int:
     if not root.label and "f" not in leaves:
         root.label = "f"            # NOTE: unless the expression is one variable, or has an f
     root.backward()
-    print(f"f = {expression.text.strip()}" + (f"   at {args.at}" if leaves else ""))
-    print(f"f = {root.data!r}")
+    point = ", ".join(f"{n}={at[n]!r}" for n in expression.variables)
+    print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
+    print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
     for variable in wrt:
         print(f"∂f/∂{variable} = {leaves[variable].grad!r}")
     if not wrt:
