@@ -95,7 +95,7 @@ def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
 
     The step is relative, h_i = eps · max(1, |x_i|), so that it stays meaningful for
     large inputs; its error is O(h²) from the truncation plus O(ε_float·|f|/h) from
-    rounding, and eps = 1e-6 keeps both near 1e-10 for values of order 1. `f` is
+    rounding, and eps = 1e-6 keeps their sum near 1e-10 for values of order 1. `f` is
     called on leaf `Value`s like `grad`'s; it may return a `Value` or a plain number.
     A float for one input, a tuple of floats for several.
 
@@ -129,7 +129,20 @@ class GradcheckRow(NamedTuple):
     passed: bool            # |a − n| ≤ atol + rtol · max(|a|, |n|)
 
 
-class GradcheckReport:
+class _Report:
+    """Rows that each pass or not: truthy when all pass; `.failures` lists the others."""
+
+    rows: list
+
+    @property
+    def failures(self) -> list:
+        return [row for row in self.rows if not row.passed]
+
+    def __bool__(self) -> bool:
+        return not self.failures
+
+
+class GradcheckReport(_Report):
     """The rows of a gradcheck; truthy when every input passes; prints as a table."""
 
     def __init__(self, rows: List[GradcheckRow], value: float, rtol: float, atol: float,
@@ -137,13 +150,6 @@ class GradcheckReport:
         self.rows = rows
         self.value = value
         self.rtol, self.atol, self.eps = rtol, atol, eps
-
-    @property
-    def failures(self) -> List[GradcheckRow]:
-        return [row for row in self.rows if not row.passed]
-
-    def __bool__(self) -> bool:
-        return not self.failures
 
     def __str__(self) -> str:
         table = _table(("input", "analytic", "numerical", "abs error", "rel error", "step",
@@ -387,22 +393,18 @@ def _paths(root: Value, node: Value,
     followed in order, which makes the paths' order that of the operands.
     """
     path = [(root, 1.0)]
-    pending = [iter(zip(root.parents, root.local_grads))]
+    pending = [iter(zip(root.parents, root.local_grads))]      # operands not yet followed
     while pending:
         if path[-1][0] is node:
             yield list(path)
+        # NOTE: at `node` itself no operand can reach `node` again: the graph is acyclic.
+        step = next(((p, local) for p, local in pending[-1] if counts[p]), None)
+        if step is None:
+            path.pop()
+            pending.pop()
         else:
-            for parent, local in pending[-1]:
-                if counts[parent]:
-                    path.append((parent, local))
-                    pending.append(iter(zip(parent.parents, parent.local_grads)))
-                    break
-            else:
-                path.pop()
-                pending.pop()
-            continue
-        path.pop()
-        pending.pop()
+            path.append(step)
+            pending.append(iter(zip(step[0].parents, step[0].local_grads)))
 
 
 def _factored(path: List[Tuple[Value, float]], every_node: bool) -> ChainPath:
@@ -414,9 +416,7 @@ def _factored(path: List[Tuple[Value, float]], every_node: bool) -> ChainPath:
         if every_node or v.label or i == len(path) - 1:
             factors.append((_derivative(start, v), value))
             start, value = v, 1.0
-    product = 1.0
-    for _, factor in factors:
-        product *= factor
+    product = math.prod(factor for _, factor in factors)
     return ChainPath(tuple(v for v, _ in path), factors, product)
 
 
@@ -441,7 +441,7 @@ class CheckRow(NamedTuple):
     passed: bool
 
 
-class CheckReport:
+class CheckReport(_Report):
     """Hand-derived gradients graded against the engine; truthy when all hold.
 
     `.rows`; `.explanations`, the chain rule of each wrong gradient by name; `.starts`,
@@ -449,22 +449,15 @@ class CheckReport:
     `check`); `str()` is the table followed by the diagnosis.
     """
 
-    def __init__(self, root: Value, rows: List[CheckRow], starts: List[CheckRow],
+    def __init__(self, root: Value, rows: List[CheckRow], starts: Dict[str, List[str]],
                  explanations: Dict[str, Union[Explanation, OneStep]], rtol: float,
                  atol: float) -> None:
         self.root = root
         self.rows = rows
-        self.starts = [row.name for row in starts]
+        self.starts = list(starts)
+        self.held_before = starts       # start name -> given nodes between it and root that hold
         self.explanations = explanations
         self.rtol, self.atol = rtol, atol
-        self._held_before = {row.name: _held_before(row, rows) for row in starts}
-
-    @property
-    def failures(self) -> List[CheckRow]:
-        return [row for row in self.rows if not row.passed]
-
-    def __bool__(self) -> bool:
-        return not self.failures
 
     def __str__(self) -> str:
         c = _wrapped(_name(self.root))
@@ -481,7 +474,7 @@ class CheckReport:
             return "\n".join(lines)
         lines.append(f"hand-derived gradients wrong: {len(wrong)} of {len(self.rows)}")
         for name in self.starts if len(self.rows) > 1 else ():
-            held = self._held_before[name]
+            held = self.held_before[name]
             after = (f"; the given gradients between it and {_name(self.root)} hold "
                      f"({', '.join(held)}), so the mistake is in the factors from there to "
                      f"{name}") if held else ""
@@ -525,16 +518,20 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
     gradients = _gradients(root)
     rows = []
     for key, node in zip(expected, targets):
-        hand = float(expected[key])
+        hand = expected[key]
+        if not _is_number(hand) or not math.isfinite(hand):
+            raise TypeError(f"the expected gradient for {_name(node)} must be a finite "
+                            f"number, got {type(hand).__name__} {hand!r}")
         engine = gradients[node]
-        rows.append(CheckRow(_name(node), node, hand, engine, abs(hand - engine),
+        rows.append(CheckRow(_name(node), node, float(hand), engine, abs(hand - engine),
                              _agrees(hand, engine, rtol, atol)))
     wrong = [row for row in rows if not row.passed]
     explanations = {row.name: _explain_or_one_step(root, row.node, max_paths)
                     for row in wrong}
-    starts = [row for row in wrong
-              if not any(other is not row and row.node in _operands_below(other.node)
-                         for other in wrong)]
+    # given u feeds v's gradient when v is among the nodes u was computed from
+    below = {row.name: set(trace(row.node)[:-1]) for row in rows}
+    starts = {row.name: [u.name for u in rows if u.passed and row.node in below[u.name]]
+              for row in wrong if not any(row.node in below[u.name] for u in wrong)}
     return CheckReport(root, rows, starts, explanations, rtol, atol)
 
 
@@ -544,17 +541,6 @@ def _explain_or_one_step(root: Value, node: Value,
         return explain(root, node, max_paths=max_paths)
     except PathLimitError:
         return explain(root, node, one_step=True)
-
-
-def _operands_below(node: Value) -> set:
-    """Every node that `node` was computed from, directly or not (`node` itself excluded)."""
-    return set(trace(node)[:-1])
-
-
-def _held_before(start: CheckRow, rows: List[CheckRow]) -> List[str]:
-    """The given nodes that hold and lie on paths from the root to `start`'s node."""
-    return [row.name for row in rows
-            if row.passed and start.node in _operands_below(row.node)]
 
 
 # --- shared helpers
@@ -597,6 +583,8 @@ def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> Lis
 
 
 def _step(x: Number, eps: float) -> float:
+    if not (_is_number(eps) and eps > 0.0):
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
     if not _is_number(x):
         raise TypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
     return eps * max(1.0, abs(x))
