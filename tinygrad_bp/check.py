@@ -492,7 +492,7 @@ class CheckReport(_Report):
 
 def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
           atol: float = 1e-9, max_paths: int = 1000) -> CheckReport:
-    """Grade hand-derived gradients ∂root/∂v, given for leaves or inner nodes, by label or Value.
+    """Grade hand-derived gradients ∂root/∂v of leaves or inner nodes, named by label or Value.
 
     `expected` maps each node v (its label, or the `Value`) to your ∂root/∂v; for an inner
     node such as z_o1 that is the article's δ = ∂C/∂z_o1. A value holds when
@@ -655,7 +655,7 @@ def _given_names(names: Sequence[str], count: int) -> List[str]:
 
 def _named(wrapper: Callable, kind: str, f: Callable) -> Callable:
     wrapper.__name__ = wrapper.__qualname__ = f"{kind}({_function_name(f)})"
-    wrapper.__doc__ = f"{kind} of {_function_name(f)}: see tinygrad_bp.check.{kind}."
+    wrapper.__doc__ = f"{kind} of {_function_name(f)}: see tinygrad_bp.{kind}."
     return wrapper
 
 
