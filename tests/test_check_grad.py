@@ -54,6 +54,10 @@ def test_non_numbers_outside_argnums_are_passed_unchanged():
     assert grad(weighted, argnums=0)(2.0, [3.0, 4.0]) == 7.0
 
 
+def test_keyword_arguments_are_passed_unchanged():
+    assert grad(lambda x, power=1: x ** power)(3.0, power=2) == 6.0
+
+
 def test_value_and_grad_returns_the_value_too():
     value, gradients = value_and_grad(f)(1.0, 2.0)
     assert value == pytest.approx(2.0 + math.tanh(1.0))

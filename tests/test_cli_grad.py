@@ -79,14 +79,14 @@ def test_a_variable_without_a_value_exits_2(run_cli):
 def test_an_unknown_wrt_variable_exits_2_naming_it(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--wrt", "z")
     assert result.returncode == 2
-    assert "--wrt: z is not a variable of 'x * y + tanh(x)' (its variables: x, y)" \
+    assert "--wrt: 'z' is not a variable of 'x * y + tanh(x)' (its variables: x, y)" \
         in result.stderr
 
 
 def test_an_unknown_expect_variable_exits_2_naming_it(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "w=1")
     assert result.returncode == 2
-    assert "--expect: w is not a variable" in result.stderr
+    assert "--expect: 'w' is not a variable" in result.stderr
 
 
 def test_a_bad_binding_exits_2_pointing_at_it(run_cli):
@@ -105,3 +105,11 @@ def test_a_relu_at_its_kink_is_flagged_in_the_numerical_check(run_cli):
     out = run_cli("grad", "relu(x) * y", "--at", "x=0,y=2").stdout
     assert re.search(r"^x .* kink +FAIL$", out, re.MULTILINE)
     assert "kink: a relu's input is within the step of 0" in out
+
+
+def test_explain_past_the_path_limit_falls_back_to_the_one_step_form(run_cli):
+    result = run_cli("grad", "+".join(["x"] * 1001), "--at", "x=1", "--explain")
+    assert result.returncode == 0
+    assert "has 1001 paths from f to x, more than max_paths=1000" in result.stdout
+    assert "∂f/∂x = Σ over the 1001 consumers u of x" in result.stdout
+    assert "∂f/∂x = 1001   (x.grad = 1001: agrees)" in result.stdout

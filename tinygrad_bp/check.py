@@ -51,7 +51,7 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
 
     Numbers not in `argnums` become labelled leaves too, so `f` works the same
     whichever gradients are asked for; other arguments not in `argnums` (a list, a
-    flag) are passed to `f` unchanged.
+    flag) are passed to `f` unchanged, and so are keyword arguments.
 
         >>> grad(lambda x: x * x)(3.0)
         6.0
@@ -60,8 +60,8 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
     """
     value_and_grad_f = value_and_grad(f, argnums)
 
-    def grad_f(*args: object) -> Gradients:
-        return value_and_grad_f(*args)[1]
+    def grad_f(*args: object, **kwargs: object) -> Gradients:
+        return value_and_grad_f(*args, **kwargs)[1]
 
     return _named(grad_f, "grad", f)
 
@@ -73,12 +73,12 @@ def value_and_grad(f: Callable[..., Value],
         >>> value_and_grad(lambda x: x.exp())(0.0)
         (1.0, 1.0)
     """
-    def value_and_grad_f(*args: object) -> Tuple[float, Gradients]:
+    def value_and_grad_f(*args: object, **kwargs: object) -> Tuple[float, Gradients]:
         picked = _picked(argnums, len(args))
         names = _arg_names(f, len(args))
         leaves = {i: Value(arg, label=names[i]) for i, arg in enumerate(args)
                   if i in picked or _is_number(arg)}
-        root = _call(f, [leaves.get(i, arg) for i, arg in enumerate(args)])
+        root = _call(f, [leaves.get(i, arg) for i, arg in enumerate(args)], kwargs)
         gradients = _gradients(root)
         found = tuple(gradients.get(leaves[i], 0.0) for i in picked)
         single = isinstance(argnums, int) or (argnums is None and len(args) == 1)
@@ -206,7 +206,7 @@ def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5, atol: fl
     """
     names = _arg_names(f, len(xs)) if names is None else _given_names(names, len(xs))
     leaves = [Value(x, label=name) for x, name in zip(xs, names)]
-    root = _call(f, leaves)
+    root = _call(f, leaves, {})
     gradients = _gradients(root)
     numerical = _central_differences(f, xs, names, eps)
     steps = [_step(x, eps) for x in xs]
@@ -557,8 +557,9 @@ def _gradients(root: Value) -> Dict[Value, float]:
     return gradients
 
 
-def _call(f: Callable[..., object], args: Sequence[object]) -> Value:
-    result = f(*args)
+def _call(f: Callable[..., object], args: Sequence[object],
+          kwargs: Mapping[str, object]) -> Value:
+    result = f(*args, **kwargs)
     if not isinstance(result, Value):
         raise TypeError(f"{_function_name(f)} returned {type(result).__name__} {result!r}, "
                         f"not a Value: build the result from the Values it is given (a "

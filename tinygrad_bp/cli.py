@@ -69,13 +69,13 @@ def _run_grad(args: argparse.Namespace) -> int:
             leaves = bind(expression, at)
         except BindingError as error:
             raise _UsageError(f"--at: {error}") from None
-        wrt = [n.strip() for n in args.wrt.split(",")] if args.wrt.strip() \
-            else list(expression.variables)
+        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
+            if args.wrt.strip() else list(expression.variables)
         for option, names in (("--wrt", wrt), ("--expect", list(expected))):
             unknown = [n for n in names if n not in leaves]
             if unknown:
-                raise _UsageError(f"{option}: {', '.join(unknown)} is not a variable of "
-                                  f"{expression.text!r} (its variables: "
+                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
+                                  f"variable of {expression.text!r} (its variables: "
                                   f"{', '.join(expression.variables) or 'none'})")
     except _UsageError as error:
         print(f"tinygrad-bp grad: error: {error}", file=sys.stderr)
