@@ -46,12 +46,19 @@ def test_article_graph_labels_every_neuron_z_and_a_and_the_cost():
 
 
 def test_article_chain_from_cost_to_w7_has_three_labelled_steps():
-    net, x, y = article_network()
+    net, x, _ = article_network()
     a_o1 = net(x)[0]
-    z_o1 = a_o1.parents[0]
+    (z_o1,) = a_o1.parents
     assert (a_o1.label, z_o1.label) == ("a_o1", "z_o1")
-    w7 = net.parameters()[9]
-    assert w7.label == "w7" and w7 in {p for node in trace(z_o1) for p in node.parents}
+    assert "w7" in {node.label for node in trace(z_o1)}
+
+
+def test_article_w7_reaches_only_the_first_output_and_w1_reaches_both():
+    net, x, _ = article_network()
+    reaches = [{node.label for node in trace(a)} for a in net(x)]
+    assert ["w7" in labels for labels in reaches] == [True, False]
+    assert ["w10" in labels for labels in reaches] == [False, True]
+    assert ["w1" in labels for labels in reaches] == [True, True]
 
 
 def test_article_forward_pass_matches_the_formula():
@@ -248,6 +255,18 @@ def test_empty_layer_is_an_error():
         MLP.from_weights([[[1]], []], [[0], []])
 
 
+def test_a_missing_level_of_nesting_names_what_the_level_holds():
+    with pytest.raises(TypeError, match=r"weights\[0\]\[0\] must be a list \(the weights into "
+                                        r"neuron 1 of layer 1\), got int 1"):
+        MLP.from_weights([[1, 2]], [[0]])      # one level short: a row, not a matrix
+
+
+def test_biases_that_are_not_a_list_are_an_error():
+    with pytest.raises(TypeError, match=r"biases\[0\] must be a list \(the bias vector of "
+                                        r"layer 1\), got float 0.5"):
+        MLP.from_weights([[[1.0]]], [0.5])
+
+
 def test_non_number_weight_names_its_position():
     with pytest.raises(TypeError, match=r"weights\[0\]\[0\]\[1\] \(layer 1, neuron 1\) must be "
                                         r"a real number, got str 'a'"):
@@ -257,6 +276,16 @@ def test_non_number_weight_names_its_position():
 def test_non_finite_bias_names_its_position():
     with pytest.raises(ValueError, match=r"biases\[0\]\[0\] \(layer 1, neuron 1\) must be finite"):
         MLP.from_weights([[[1]]], [[math.nan]])
+
+
+def test_neuron_with_a_non_number_weight_names_the_neuron():
+    with pytest.raises(TypeError, match=r"weights of neuron 'h1'\[1\] must be a real number"):
+        Neuron([1.0, None], 0.0, name="h1")
+
+
+def test_neuron_with_an_infinite_bias_names_the_neuron():
+    with pytest.raises(ValueError, match=r"bias of neuron 'h1' must be finite, got inf"):
+        Neuron([1.0], math.inf, name="h1")
 
 
 def test_unknown_activation_is_named_with_the_allowed_ones():
@@ -270,7 +299,8 @@ def test_unknown_output_activation_is_named():
         MLP.from_weights([[[1]]], [[0]], output_activation="Sigmoid")
 
 
-@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0]), (2.0, [2]), (2, 3)])
+@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0]), (2.0, [2]), (2, 3),
+                                        (2, 3.0), (2, "32")])
 def test_bad_sizes_are_refused(nin, nouts):
     with pytest.raises(ValueError, match=r"must be a (positive int|non-empty list)"):
         MLP(nin, nouts)

@@ -37,11 +37,19 @@ def layer_sizes(weights: Sequence[Matrix], biases: Sequence[Sequence[float]]) ->
         ...             [[0.35, 0.35, 0.35], [0.6, 0.6]])
         [2, 3, 2]
     """
+    _check_list(weights, "weights", "a list of weight matrices, one per layer")
+    _check_list(biases, "biases", "a list of bias vectors, one per layer")
     if len(weights) == 0:
         raise ValueError("weights has no layers: give at least one weight matrix")
     if len(biases) != len(weights):
         raise ValueError(f"weights has {len(weights)} layers but biases has {len(biases)}: "
                          f"give one bias vector per weight matrix")
+    for l, (matrix, vector) in enumerate(zip(weights, biases)):
+        _check_list(matrix, f"weights[{l}]", f"the weight matrix of layer {l + 1}")
+        _check_list(vector, f"biases[{l}]", f"the bias vector of layer {l + 1}")
+        for j, row in enumerate(matrix):
+            _check_list(row, f"weights[{l}][{j}]", f"the weights into neuron {j + 1} of "
+                                                   f"layer {l + 1}")
     if len(weights[0]) == 0 or len(weights[0][0]) == 0:
         raise ValueError("weights[0] (layer 1) is empty: give at least one neuron with at "
                          "least one input")
@@ -55,14 +63,19 @@ def layer_sizes(weights: Sequence[Matrix], biases: Sequence[Sequence[float]]) ->
                 raise ValueError(f"weights[{l}][{j}] ({layer}, neuron {j + 1}) has {len(row)} "
                                  f"weights; expected {sizes[-1]}, one per neuron of layer {l}")
             for k, w in enumerate(row):
-                _check_number(w, f"weights[{l}][{j}][{k}] ({layer}, neuron {j + 1})")
+                real(w, f"weights[{l}][{j}][{k}] ({layer}, neuron {j + 1})")
         if len(vector) != len(matrix):
             raise ValueError(f"biases[{l}] ({layer}) has {len(vector)} biases; expected "
                              f"{len(matrix)}, one per neuron (row of weights[{l}])")
         for j, b in enumerate(vector):
-            _check_number(b, f"biases[{l}][{j}] ({layer}, neuron {j + 1})")
+            real(b, f"biases[{l}][{j}] ({layer}, neuron {j + 1})")
         sizes.append(len(matrix))
     return sizes
+
+
+def _check_list(x: object, where: str, meaning: str) -> None:
+    if isinstance(x, str) or not isinstance(x, Sequence):
+        raise TypeError(f"{where} must be a list ({meaning}), got {type(x).__name__} {x!r}")
 
 
 def check_length(values: Sequence[object], size: int, what: str) -> None:
@@ -74,14 +87,14 @@ def check_length(values: Sequence[object], size: int, what: str) -> None:
 def floats(values: Sequence[object], size: int, what: str) -> List[float]:
     """`values` as a list of `size` floats, or an error naming `what` and the entry."""
     check_length(values, size, what)
-    for i, v in enumerate(values):
-        _check_number(v, f"{what}[{i}]")
-    return [float(v) for v in values]
+    return [real(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 
-def _check_number(x: object, where: str) -> None:
+def real(x: object, where: str) -> float:
+    """`x` as a float if it is a finite real number, else an error naming `where`."""
     # NOTE: bool is a subclass of int, but True as a weight is a mistake, not 1.0.
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{where} must be a real number, got {type(x).__name__} {x!r}")
     if not math.isfinite(x):
         raise ValueError(f"{where} must be finite, got {x}")
+    return float(x)

@@ -28,10 +28,10 @@ from __future__ import annotations
 import math
 import random
 from numbers import Real
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
-from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes
+from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, real
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -64,12 +64,13 @@ class Neuron(Module):
             raise ValueError(f"neuron {name!r} has no weights: give at least one input weight")
         self.name = name
         self.activation = _check_activation(activation)
-        self.w = [Value(w) for w in weights]
-        self.b = Value(bias)
+        self.w = [Value(w) for w in floats(weights, len(weights), f"weights of neuron {name!r}")]
+        self.b = Value(real(bias, f"bias of neuron {name!r}"))
+        self._who = f"neuron {name!r}"
         _number_parameters([self])
 
     def __call__(self, x: Sequence[Operand]) -> Value:
-        _check_inputs(x, len(self.w), f"neuron {self.name!r}")
+        _check_inputs(x, len(self.w), self._who)
         z = self.w[0] * x[0]
         for w, xk in zip(self.w[1:], x[1:]):
             z = z + w * xk
@@ -103,12 +104,12 @@ class Layer(Module):
                         for j, (w, b) in enumerate(zip(weights, biases), start=1)]
         self.nin = len(weights[0])
         self.activation = self.neurons[0].activation
+        first, last = self.neurons[0].name, self.neurons[-1].name
+        self._who = f"layer {first}" if first == last else f"layer {first}..{last}"
         _number_parameters(self.neurons)
 
     def __call__(self, x: Sequence[Operand]) -> List[Value]:
-        names = self.neurons[0].name if len(self.neurons) == 1 else \
-            f"{self.neurons[0].name}..{self.neurons[-1].name}"
-        _check_inputs(x, self.nin, f"layer {names}")
+        _check_inputs(x, self.nin, self._who)
         return [n(x) for n in self.neurons]
 
     def parameters(self) -> List[Value]:
@@ -138,7 +139,7 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "sigmoid",
                  output_activation: Optional[str] = None, seed: Optional[int] = None) -> None:
         _check_size(nin, "nin")
-        if isinstance(nouts, (int, str)) or len(nouts) == 0:
+        if not isinstance(nouts, Sequence) or isinstance(nouts, str) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, e.g. [3, 2]; "
                              f"got {nouts!r}")
         for l, n in enumerate(nouts):
@@ -199,11 +200,23 @@ class MLP(Module):
 
     def weights(self) -> List[List[List[float]]]:
         """The weights as plain floats, `weights[l][j][k]` as in `from_weights`."""
-        return [[[w.data for w in n.w] for n in layer.neurons] for layer in self.layers]
+        return self._layout("data")[0]
 
     def biases(self) -> List[List[float]]:
         """The biases as plain floats, `biases[l][j]` as in `from_weights`."""
-        return [[n.b.data for n in layer.neurons] for layer in self.layers]
+        return self._layout("data")[1]
+
+    def gradients(self) -> Tuple[List[List[List[float]]], List[List[float]]]:
+        """`(nabla_w, nabla_b)`: every parameter's current `grad`, in the layout of
+        `weights()` and `biases()` (and of `tinygrad_bp.backprop`), so
+        `nabla_w[l][j][k]` = ∂C/∂w^(l+1)_jk after `C.backward()`."""
+        return self._layout("grad")
+
+    def _layout(self, attribute: str) -> Tuple[List[List[List[float]]], List[List[float]]]:
+        """One attribute of every weight and bias, in Nielsen's nested layout."""
+        return ([[[getattr(w, attribute) for w in n.w] for n in layer.neurons]
+                 for layer in self.layers],
+                [[getattr(n.b, attribute) for n in layer.neurons] for layer in self.layers])
 
     def __repr__(self) -> str:
         shape = " → ".join(map(str, self.sizes))
@@ -270,7 +283,9 @@ def _check_size(n: object, what: str) -> None:
 
 
 def _check_inputs(x: object, n: int, who: str) -> None:
-    if isinstance(x, (Value, Real, str)) or not isinstance(x, Sequence):
+    # NOTE: lists and tuples skip the (slow) abstract Sequence check: this runs per neuron.
+    if not isinstance(x, (list, tuple)) and (isinstance(x, (Value, Real, str))
+                                             or not isinstance(x, Sequence)):
         raise TypeError(f"{who} takes a list of {n} inputs (numbers or Values), got {x!r}")
     check_length(x, n, f"the input to {who}")
 
