@@ -174,6 +174,11 @@ def test_node_outside_the_graph_is_an_error_naming_it():
         explain(y, stranger)
 
 
+def test_root_that_is_not_a_value_is_an_error():
+    with pytest.raises(TypeError, match="explain needs the root Value of a graph"):
+        explain(0.5, "x")
+
+
 def test_node_of_the_wrong_type_is_an_error():
     x, w, u, y = chain()
     with pytest.raises(TypeError, match="label"):

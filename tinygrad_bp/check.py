@@ -354,7 +354,7 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     form `explain(root, node, one_step=True)`, which returns a `OneStep`, is always
     small: ∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u over the consumers u of v.
     """
-    nodes = trace(root)
+    nodes = _trace_root(root, "explain")
     node = _resolve(node, nodes, root)
     if one_step:
         return _one_step(root, node, nodes)
@@ -513,7 +513,7 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
         >>> bool(check(y, {"x": 4.0})), bool(check(y, {"x": 2.0}))
         (True, False)
     """
-    nodes = trace(root)
+    nodes = _trace_root(root, "check")
     targets = _resolve_all(list(expected), nodes, root)
     gradients = _gradients(root)
     rows = []
@@ -664,6 +664,13 @@ def _function_name(f: Callable[..., object]) -> str:
     return getattr(f, "__qualname__", None) or repr(f)
 
 
+def _trace_root(root: object, who: str) -> List[Value]:
+    if not isinstance(root, Value):
+        raise TypeError(f"{who} needs the root Value of a graph (such as the cost C), got "
+                        f"{type(root).__name__} {root!r}")
+    return trace(root)
+
+
 def _resolve(key: Target, nodes: List[Value], root: Value) -> Value:
     return _resolve_all([key], nodes, root)[0]
 
@@ -747,7 +754,7 @@ def _infix(v: Value) -> bool:
 def _operand(v: Value, depth: int) -> str:
     """An operand's name, in parentheses when it is itself an operator expression."""
     text = _expression(v, depth)
-    return f"({text})" if not v.label and v.parents and _infix(v) and depth > 0 else text
+    return f"({text})" if not v.label and depth > 0 and _infix(v) else text
 
 
 def _wrapped(name: str) -> str:
