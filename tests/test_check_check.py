@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tinygrad_bp import Value, check, trace
-from tinygrad_bp.check import CheckReport, LabelError
+from tinygrad_bp.checking import CheckReport, LabelError
 
 
 def labelled(value, label):

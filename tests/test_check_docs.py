@@ -1,4 +1,4 @@
-"""The examples in tinygrad_bp.check's docstrings and README's "Checking gradients" are true."""
+"""The examples in tinygrad_bp.checking's docstrings and README's "Checking gradients" are true."""
 
 import doctest
 import importlib
@@ -9,8 +9,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_docstring_examples_hold():
-    # NOTE: the attribute tinygrad_bp.check is the function check(), not this module
-    module = importlib.import_module("tinygrad_bp.check")
+    module = importlib.import_module("tinygrad_bp.checking")
     failed, attempted = doctest.testmod(module)
     assert attempted >= 8 and failed == 0
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from tinygrad_bp import Value, explain
-from tinygrad_bp.check import Explanation, LabelError, OneStep, PathLimitError
+from tinygrad_bp.checking import Explanation, LabelError, OneStep, PathLimitError
 
 
 def labelled(value, label):

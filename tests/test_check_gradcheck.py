@@ -4,7 +4,7 @@ import math
 
 import pytest
 from tinygrad_bp import Value, gradcheck
-from tinygrad_bp.check import GradcheckError, GradcheckReport
+from tinygrad_bp.checking import GradcheckError, GradcheckReport
 
 # Every built-in operation, at a point where it is differentiable, as (f, inputs).
 BUILT_INS = {

@@ -8,7 +8,7 @@
 """
 
 from tinygrad_bp.engine import Value, edges, trace
-from tinygrad_bp.check import (check, explain, grad, gradcheck, numerical_grad,
+from tinygrad_bp.checking import (check, explain, grad, gradcheck, numerical_grad,
                                value_and_grad)
 
 __version__ = "0.1.0"

@@ -128,7 +128,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
 def _run_grad(args: argparse.Namespace) -> int:
     """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
     # Imported here: each command keeps its dependencies with it.
-    from tinygrad_bp.check import PathLimitError, check, explain, gradcheck
+    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
     from tinygrad_bp.engine import Value
     from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
 
