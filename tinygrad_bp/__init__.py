@@ -8,6 +8,9 @@
 """
 
 from tinygrad_bp.engine import Value, edges, trace
+from tinygrad_bp.checking import (check, explain, grad, gradcheck, numerical_grad,
+                               value_and_grad)
 
 __version__ = "0.1.0"
-__all__ = ["Value", "edges", "trace", "__version__"]
+__all__ = ["Value", "edges", "trace", "grad", "value_and_grad", "numerical_grad", "gradcheck",
+           "explain", "check", "__version__"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from tinygrad_bp import __version__
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_graph_command(commands)
     _add_train_command(commands)
+    _add_grad_command(commands)
     return parser
 
 
@@ -203,6 +204,106 @@ def _positive_float(text: str) -> float:
     if not 0.0 < x < float("inf"):      # NOTE: false for nan too
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
     return x
+
+
+# --- tinygrad-bp grad
+
+def _add_grad_command(commands: argparse._SubParsersAction) -> None:
+    grad = commands.add_parser(
+        "grad", help="the value and gradients of an expression, checked",
+        description="Print the value of EXPR at a point, its gradient with respect to each "
+                    "variable, the numerical check of each (central differences), and with "
+                    "--expect how hand-derived gradients compare. Exit status 1 when an "
+                    "expectation fails, 2 for bad usage.",
+        epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
+    grad.add_argument("expression", metavar="EXPR",
+                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+    grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
+    grad.add_argument("--wrt", default="", metavar="x,y",
+                      help="only these variables (default: every variable)")
+    grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
+                      help="hand-derived gradients to check against the engine")
+    grad.add_argument("--explain", action="store_true",
+                      help="write each gradient out as the chain rule")
+    grad.add_argument("--rtol", type=float, default=1e-4,
+                      help="relative tolerance of --expect (default 1e-4)")
+    grad.add_argument("--atol", type=float, default=1e-9,
+                      help="absolute tolerance of --expect (default 1e-9)")
+    grad.set_defaults(run=_run_grad)
+
+
+def _run_grad(args: argparse.Namespace) -> int:
+    """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
+    # Imported here: each command keeps its dependencies with it.
+    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
+    from tinygrad_bp.engine import Value
+    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
+
+    def read(reader: Callable[[str], object], text: str, option: str) -> object:
+        try:
+            return reader(text)
+        except ExpressionError as error:
+            raise _UsageError(f"{option}: {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
+                from None
+
+    try:
+        expression = read(parse, args.expression, "EXPR")
+        at = read(parse_bindings, args.at, "--at") if args.at.strip() else {}
+        expected = read(parse_bindings, args.expect, "--expect") if args.expect.strip() else {}
+        try:
+            leaves = bind(expression, at)
+        except BindingError as error:
+            raise _UsageError(f"--at: {error}") from None
+        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
+            if args.wrt.strip() else list(expression.variables)
+        for option, names in (("--wrt", wrt), ("--expect", list(expected))):
+            unknown = [n for n in names if n not in leaves]
+            if unknown:
+                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
+                                  f"variable of {expression.text!r} (its variables: "
+                                  f"{', '.join(expression.variables) or 'none'})")
+    except _UsageError as error:
+        print(f"tinygrad-bp grad: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        root = expression.evaluate(leaves)
+    except (ArithmeticError, ValueError) as error:
+        print(f"tinygrad-bp grad: cannot evaluate at {args.at or 'no point'}: {error}",
+              file=sys.stderr)
+        return 1
+    if not root.label and "f" not in leaves:
+        root.label = "f"            # NOTE: unless the expression is one variable, or has an f
+    root.backward()
+    point = ", ".join(f"{n}={at[n]!r}" for n in expression.variables)
+    print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
+    print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
+    for variable in wrt:
+        print(f"∂f/∂{variable} = {leaves[variable].grad!r}")
+    if not wrt:
+        print("no variables: nothing to differentiate")
+        return 0
+
+    def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
+        fixed = {n: Value(at[n], label=n) for n in expression.variables if n not in wrt}
+        return expression.evaluate({**fixed, **dict(zip(wrt, values))})
+
+    print(f"\n{gradcheck(f, *(at[n] for n in wrt), names=wrt)}")
+    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
+        else None
+    if report is not None:
+        print(f"\n{report}")
+    for variable in wrt if args.explain else ():
+        try:
+            chain = explain(root, leaves[variable])
+        except PathLimitError as error:
+            print(f"\n{error}")
+            chain = explain(root, leaves[variable], one_step=True)
+        print(f"\n{chain}")
+    return 1 if report is not None and not report else 0
+
+
+class _UsageError(Exception):
+    """Bad usage of a command: reported on stderr with exit status 2."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:
