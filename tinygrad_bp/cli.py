@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph_command(commands)
     _add_train_command(commands)
     _add_grad_command(commands)
+    _add_demo_command(commands)
     return parser
 
 
@@ -300,6 +301,41 @@ def _run_grad(args: argparse.Namespace) -> int:
             chain = explain(root, leaves[variable], one_step=True)
         print(f"\n{chain}")
     return 1 if report is not None and not report else 0
+
+
+# --- tinygrad-bp demo
+
+def _add_demo_command(commands: argparse._SubParsersAction) -> None:
+    from tinygrad_bp.demo import DEFAULT_LR, DEFAULT_SVG
+
+    demo = commands.add_parser(
+        "demo", help="replay the article on its 2-3-2 network, equations beside the engine",
+        description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
+                    "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
+                    "engine beside the four equations, the chain rule for w7 and w1, one SGD "
+                    "step, and the graph as SVG with the path from w7 highlighted.")
+    picture = demo.add_mutually_exclusive_group()
+    picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
+                         help=f"where to write the graph (default: {DEFAULT_SVG})")
+    picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
+                         help="do not draw the graph")
+    demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
+                      help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
+    demo.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
+    from tinygrad_bp.demo import replay
+
+    try:
+        for line in replay(lr=args.lr, svg=args.svg):
+            print(line, flush=True)
+    except (ImportError, RuntimeError, OSError, ValueError) as error:
+        print(f"tinygrad-bp demo: error: drawing the graph failed: {error} "
+              f"(--no-svg skips it)", file=sys.stderr)
+        return 1
+    return 0
 
 
 class _UsageError(Exception):
