@@ -67,15 +67,15 @@ def _run_graph(args: argparse.Namespace) -> int:
     try:
         import viz
     except ImportError as error:
-        return _graph_error(f"drawing needs the graphviz package ({error}): "
+        return _fail("graph", f"drawing needs the graphviz package ({error}): "
                             f"pip install graphviz graphviz-pure", 1)
 
     if args.network == (args.expression is not None):
-        return _graph_error("give either EXPR or --network", 2)
+        return _fail("graph", "give either EXPR or --network", 2)
     if args.network and args.at:
-        return _graph_error("--at binds the variables of EXPR; --network has its own inputs", 2)
+        return _fail("graph", "--at binds the variables of EXPR; --network has its own inputs", 2)
     if not args.output.lower().endswith(tuple(viz.FORMATS)):
-        return _graph_error(f"cannot tell the format of -o {args.output!r}: end it with one of "
+        return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
     if args.network:
         root, shown = _article_cost()
@@ -83,17 +83,17 @@ def _run_graph(args: argparse.Namespace) -> int:
         try:
             expression = parse(args.expression)
         except ExpressionError as error:
-            return _graph_error(f"in EXPR, {_pointing(error, args.expression)}", 2)
+            return _fail("graph", f"in EXPR, {_pointing(error, args.expression)}", 2)
         try:
             variables = bind(expression, parse_bindings(args.at))
         except ExpressionError as error:
-            return _graph_error(f"in --at, {_pointing(error, args.at)}", 2)
+            return _fail("graph", f"in --at, {_pointing(error, args.at)}", 2)
         except BindingError as error:
-            return _graph_error(str(error), 2)
+            return _fail("graph", str(error), 2)
         try:
             root = expression.evaluate(variables)
         except (ValueError, ArithmeticError) as error:
-            return _graph_error(f"computation failed: {error}", 1)
+            return _fail("graph", f"computation failed: {error}", 1)
         shown = list(variables.values())
     root.backward()
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
@@ -102,11 +102,11 @@ def _run_graph(args: argparse.Namespace) -> int:
                           edge_labels=args.edge_labels, highlight=args.highlight,
                           clusters=not args.no_clusters, **limit)
     except viz.GraphTooLarge as error:
-        return _graph_error(f"{error} (here: --max-nodes)", 1)
+        return _fail("graph", f"{error} (here: --max-nodes)", 1)
     except ValueError as error:             # --highlight names no node, or several
-        return _graph_error(str(error), 2)
+        return _fail("graph", str(error), 2)
     except (RuntimeError, OSError) as error:
-        return _graph_error(f"drawing failed: {error}", 1)
+        return _fail("graph", f"drawing failed: {error}", 1)
     print(f"{root.label or 'value'} = {root.data!r}")
     for leaf in shown:
         print(f"{leaf.label}.grad = {leaf.grad!r}")
@@ -128,8 +128,9 @@ def _pointing(error: Exception, text: str) -> str:
     return f"{error}\n  {text}\n  {' ' * (error.column - 1)}^"
 
 
-def _graph_error(message: str, status: int) -> int:
-    print(f"tinygrad-bp graph: error: {message}", file=sys.stderr)
+def _fail(command: str, message: str, status: int) -> int:
+    """Report a failed command on stderr; return its exit status (1 failed, 2 bad usage)."""
+    print(f"tinygrad-bp {command}: error: {message}", file=sys.stderr)
     return status
 
 
@@ -178,8 +179,7 @@ def _run_train(args: argparse.Namespace) -> int:
         history = train(net, data, args.epochs, args.batch_size, args.lr, seed=args.seed,
                         on_epoch=lambda record: report(*record))
     except ArithmeticError as error:
-        print(f"tinygrad-bp train: error: {error}", file=sys.stderr)
-        return 1
+        return _fail("train", str(error), 1)
     final = history[-1]
     epochs = "1 epoch" if args.epochs == 1 else f"{args.epochs} epochs"
     print(f"final: cost {start_cost:.6f} -> {final.cost:.6f}, accuracy {start_accuracy:.1%} "
@@ -244,8 +244,7 @@ def _run_grad(args: argparse.Namespace) -> int:
         try:
             return reader(text)
         except ExpressionError as error:
-            raise _UsageError(f"{option}: {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
-                from None
+            raise _UsageError(f"{option}: {_pointing(error, text)}") from None
 
     try:
         expression = read(parse, args.expression, "EXPR")
@@ -264,14 +263,11 @@ def _run_grad(args: argparse.Namespace) -> int:
                                   f"variable of {expression.text!r} (its variables: "
                                   f"{', '.join(expression.variables) or 'none'})")
     except _UsageError as error:
-        print(f"tinygrad-bp grad: error: {error}", file=sys.stderr)
-        return 2
+        return _fail("grad", str(error), 2)
     try:
         root = expression.evaluate(leaves)
     except (ArithmeticError, ValueError) as error:
-        print(f"tinygrad-bp grad: cannot evaluate at {args.at or 'no point'}: {error}",
-              file=sys.stderr)
-        return 1
+        return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
     if not root.label and "f" not in leaves:
         root.label = "f"            # NOTE: unless the expression is one variable, or has an f
     root.backward()
@@ -332,9 +328,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         for line in replay(lr=args.lr, svg=args.svg):
             print(line, flush=True)
     except (ImportError, RuntimeError, OSError, ValueError) as error:
-        print(f"tinygrad-bp demo: error: drawing the graph failed: {error} "
-              f"(--no-svg skips it)", file=sys.stderr)
-        return 1
+        return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
     return 0
 
 
