@@ -279,7 +279,11 @@ def _real(x: object, what: str, label: str) -> float:
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what}{where} must be a real number (int or float), "
                         f"got {type(x).__name__} {x!r}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:   # NOTE: an int or Fraction beyond ±1.8e308 has no float
+        raise ValueError(f"{what}{where} must be finite as a float, got a "
+                         f"{type(x).__name__} too large for one") from None
     if not math.isfinite(x):
         raise ValueError(f"{what}{where} must be finite, got {x}")
     return x
