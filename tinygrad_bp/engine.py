@@ -93,7 +93,8 @@ class Value:
     def __truediv__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b²
             b = _nonzero(other.data, other, "divide by")
-            return _node(self.data / b, (self, other), (1.0 / b, -self.data / (b * b)), "/")
+            out = self.data / b                 # NOTE: -(a/b)/b, as b² may underflow to 0
+            return _node(out, (self, other), (1.0 / b, -out / b), "/")
         c = _constant(other, self)
         if c == 0.0:
             raise ZeroDivisionError(f"division of {self._name()} by the number 0")
@@ -102,7 +103,8 @@ class Value:
     def __rtruediv__(self, other: Number) -> Value:     # c / a: ∂/∂a = -c/a²
         c = _constant(other, self)
         a = _nonzero(self.data, self, f"divide {_fmt(c)} by")
-        return _node(c / a, (self,), (-c / (a * a),), f"{_fmt(c)} /")
+        out = c / a                             # NOTE: -(c/a)/a, as a² may underflow to 0
+        return _node(out, (self,), (-out / a,), f"{_fmt(c)} /")
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a^b)/∂a = b·a^(b-1), ∂(a^b)/∂b = a^b·ln a
@@ -257,12 +259,19 @@ def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
 # --- helpers: node creation without the checks a user-built node goes through
 
 _new = object.__new__
+_isfinite = math.isfinite
 _ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
 _ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
 
 def _node(data: float, parents: tuple, local_grads: tuple, op: str) -> Value:
-    """A node of a built-in operation: its inputs are already checked."""
+    """A node of a built-in operation: its inputs are already checked, its outputs not."""
+    # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
+    # whose value or local derivative is not a finite float is an error, not a node.
+    if not (_isfinite(data) and all(map(_isfinite, local_grads))):
+        names = ", ".join(p._name() for p in parents)
+        raise OverflowError(f"{op!r} of {names} overflows a float: value {data}, "
+                            f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
