@@ -112,18 +112,21 @@ class Value:
             if a <= 0.0:
                 raise ValueError(f"{self._name()} ** {other._name()}: a Value exponent needs "
                                  f"a positive base (its derivative involves ln of the base)")
-            out = _power(a, b, self, other._name())
-            return _node(out, (self, other), (b * _power(a, b - 1.0, self, ""), out * math.log(a)),
+            shown = f"{self._name()} ** {other._name()}"
+            out = _power(a, b, shown)
+            return _node(out, (self, other),
+                         (b * _power(a, b - 1.0, f"the derivative of {shown}"), out * math.log(a)),
                          "**")
         n = _constant(other, self)              # d(a^n)/da = n·a^(n-1)
-        out = _power(self.data, n, self, _fmt(n))
+        shown = f"{self._name()} ** {_fmt(n)}"
+        out = _power(self.data, n, shown)
         if n == 0.0:
             slope = 0.0
         elif self.data == 0.0 and n < 1.0:
-            raise ZeroDivisionError(f"{self._name()} ** {_fmt(n)}: the derivative "
+            raise ZeroDivisionError(f"{shown}: the derivative "
                                     f"n·x^(n-1) is infinite at x = 0")
         else:
-            slope = n * _power(self.data, n - 1.0, self, _fmt(n))
+            slope = n * _power(self.data, n - 1.0, f"the derivative of {shown}")
         return _node(out, (self,), (slope,), f"** {_fmt(n)}")
 
     def __rpow__(self, other: Number) -> Value:     # c^a: ∂/∂a = c^a·ln c
@@ -131,7 +134,7 @@ class Value:
         if c <= 0.0:
             raise ValueError(f"{_fmt(c)} ** {self._name()}: a Value exponent needs a positive "
                              f"base (its derivative involves ln of the base)")
-        out = _power(c, self.data, self, _fmt(c))
+        out = _power(c, self.data, f"{_fmt(c)} ** {self._name()}")
         return _node(out, (self,), (out * math.log(c),), f"{_fmt(c)} **")
 
     def __neg__(self) -> Value:                 # ∂(-a)/∂a = -1
@@ -315,18 +318,17 @@ def _nonzero(x: float, node: Value, doing: str) -> float:
     return x
 
 
-def _power(base: float, exponent: float, node: Value, shown: str) -> float:
-    """base ** exponent as a real float, or an error naming `node`."""
+def _power(base: float, exponent: float, shown: str) -> float:
+    """base ** exponent as a real float, or an error quoting `shown`, the power's text."""
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{node._name()} ** {shown}: 0 cannot be raised to a "
-                                f"negative power") from None
+        raise ZeroDivisionError(f"{shown}: 0 cannot be raised to a negative power") from None
     except OverflowError:
-        raise OverflowError(f"{node._name()} ** {shown} overflows a float") from None
+        raise OverflowError(f"{shown} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{node._name()} ** {shown}: a negative base to a non-integer "
-                         f"power is not a real number")
+        raise ValueError(f"{shown}: a negative base to a non-integer power is not a real "
+                         f"number")
     return out
 
 
