@@ -151,14 +151,28 @@ def test_exp_overflow_is_an_overflow_error_naming_the_node():
     assert_names(fails_cleanly(a.exp, OverflowError, a), "'big'", "data=710")
 
 
-def test_power_overflow_is_an_overflow_error_naming_the_node():
+def test_power_overflow_is_an_overflow_error_quoting_the_power():
     a = Value(10.0, label="t")
-    assert_names(fails_cleanly(lambda: a ** 400, OverflowError, a), "'t'")
+    assert_names(fails_cleanly(lambda: a ** 400, OverflowError, a), "'t' (data=10) ** 400")
 
 
-def test_number_to_a_large_value_overflows_with_an_error_naming_the_exponent():
+def test_number_to_a_large_value_overflows_with_an_error_quoting_the_power():
     b = Value(400.0, label="b")
-    assert_names(fails_cleanly(lambda: 10 ** b, OverflowError, b), "'b'")
+    assert_names(fails_cleanly(lambda: 10 ** b, OverflowError, b), "10 ** 'b' (data=400)")
+
+
+def test_power_whose_derivative_overflows_says_so():
+    # (1e-200)^-1.1 = 1e220 is a float, but -1.1 · (1e-200)^-2.1 ≈ -1e420 is not
+    a = Value(1e-200, label="a")
+    assert_names(fails_cleanly(lambda: a ** -1.1, OverflowError, a),
+                 "the derivative of 'a' (data=1e-200) ** -1.1")
+
+
+def test_value_power_whose_derivative_overflows_names_both_operands():
+    # 0.5^-1023 = 2^1023 is a float, but ∂/∂a = b · 0.5^-1024 is not
+    a, b = Value(0.5, label="a"), Value(-1023.0, label="b")
+    assert_names(fails_cleanly(lambda: a ** b, OverflowError, a, b),
+                 "the derivative of 'a' (data=0.5) ** 'b' (data=-1023)")
 
 
 @pytest.mark.parametrize("make, b_data", [
