@@ -15,7 +15,6 @@ from tinygrad_bp import Value, trace
 
 
 def live_values():
-    gc.collect()                    # garbage left by earlier tests must not count
     return sum(isinstance(obj, Value) for obj in gc.get_objects())
 
 
@@ -26,10 +25,15 @@ def snapshot(*roots):
 
 def fails_cleanly(make, error, *operands):
     """Run `make()`, expect `error`, check it added no node; return the message."""
-    graphs, count = snapshot(*operands), live_values()
-    with pytest.raises(error) as info:
-        make()
-    assert live_values() == count, "the failed operation left a node alive"
+    graphs = snapshot(*operands)
+    gc.disable()            # NOTE: a collection mid-check would free garbage of earlier tests
+    try:
+        count = live_values()
+        with pytest.raises(error) as info:
+            make()
+        assert live_values() == count, "the failed operation left a node alive"
+    finally:
+        gc.enable()
     assert snapshot(*operands) == graphs, "the failed operation changed its operands' graph"
     return str(info.value)
 
