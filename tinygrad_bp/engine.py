@@ -192,19 +192,24 @@ class Value:
         """Fill in ∂self/∂v as `v.grad` for every node v of the graph that ends here.
 
         `self.grad` is set to 1. Gradients of leaves *accumulate* across calls (call
-        `zero_grad()` between steps); gradients of inner nodes are recomputed on every
-        call, so calling `backward()` twice doubles every leaf gradient exactly and
-        leaves the inner ones unchanged.
+        `zero_grad()` between steps; a leaf root accumulates its 1 too); gradients of
+        inner nodes are recomputed on every call, so calling `backward()` twice doubles
+        every leaf gradient exactly and leaves the inner ones unchanged.
         """
         nodes = trace(self)
+        # NOTE: each leaf's gradient is summed from 0 and only then added to what it held:
+        # adding edge by edge into the old value, (g + c1) + c2, is not in general exactly
+        # g + (c1 + c2) in floats, and a second backward() would not exactly double g.
+        held = [(node, node.grad) for node in nodes if not node.parents]
         for node in nodes:
-            if node.parents:
-                node.grad = 0.0
+            node.grad = 0.0
         self.grad = 1.0
         for node in reversed(nodes):
             grad = node.grad
             for parent, local_grad in zip(node.parents, node.local_grads):
                 parent.grad += local_grad * grad
+        for leaf, grad in held:
+            leaf.grad += grad
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""
