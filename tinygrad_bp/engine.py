@@ -339,4 +339,7 @@ def _power(base: float, exponent: float, shown: str) -> float:
 
 def _fmt(c: float) -> str:
     """A folded constant as it appears in `op`: `2` rather than `2.0`, exact otherwise."""
-    return str(int(c)) if c.is_integer() and abs(c) < 1e16 else repr(c)
+    # NOTE: repr is exact and writes integral floats below 1e16 as "2.0"; int(-0.0) would
+    # lose the sign of -0.0.
+    text = repr(c)
+    return text[:-2] if text.endswith(".0") else text
