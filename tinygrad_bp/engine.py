@@ -55,8 +55,10 @@ class Value:
         self.data = _real(data, "Value data", label)
         self.grad = 0.0
         self.label = _text(label, "label")
-        self.parents = tuple(parents)
-        self.local_grads = tuple(_real(g, "local_grads entry", label) for g in local_grads)
+        self.op = _text(op, "op")               # NOTE: set before any error calls _name()
+        self.parents = _tuple(parents, "parents", self)
+        self.local_grads = tuple(_real(g, "local_grads entry", label)
+                                 for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in self.parents):
             raise TypeError(f"parents of {self._name()} must all be Values, got "
                             f"{[type(p).__name__ for p in self.parents]}")
@@ -64,7 +66,7 @@ class Value:
             raise ValueError(f"{self._name()} has {len(self.parents)} parents but "
                              f"{len(self.local_grads)} local_grads: give one local "
                              f"derivative per parent")
-        self.op = _text(op, "op") or ("custom" if self.parents else "")
+        self.op = self.op or ("custom" if self.parents else "")
 
     # --- arithmetic: each derivative rule is stated once, in the line that builds the node
 
@@ -310,6 +312,15 @@ def _text(x: object, what: str) -> str:
     if not isinstance(x, str):
         raise TypeError(f"{what} must be a str, got {type(x).__name__} {x!r}")
     return x
+
+
+def _tuple(items: object, what: str, node: Value) -> tuple:
+    """The `parents` or `local_grads` of a custom node as a tuple, or a TypeError."""
+    try:
+        return tuple(items)
+    except TypeError:
+        raise TypeError(f"{what} of {node._name()} must be a tuple with one entry per "
+                        f"parent, got {type(items).__name__}") from None
 
 
 def _constant(x: object, node: Value) -> float:
