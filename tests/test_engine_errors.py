@@ -7,6 +7,7 @@ exception, and so the failed call's frames with their locals, is still held.
 
 import gc
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -45,7 +46,7 @@ def assert_names(message, *parts):
 
 # --- leaves: data, label and op must be what they say
 
-@pytest.mark.parametrize("data", ["3", None, 1 + 2j, True, [1.0], b"1"])
+@pytest.mark.parametrize("data", ["3", None, 1 + 2j, True, [1.0], b"1", Decimal("1.5")])
 def test_non_real_data_is_a_type_error(data):
     with pytest.raises(TypeError, match="real number") as info:
         Value(data, label="w")
@@ -255,6 +256,28 @@ def test_custom_node_with_a_non_finite_local_grad_is_a_value_error(grad):
     with pytest.raises(ValueError, match="finite") as info:
         Value(2.0, label="y", parents=(Value(1.0),), local_grads=(grad,))
     assert_names(str(info.value), "'y'")
+
+
+def test_unlabelled_custom_node_with_a_non_value_parent_is_named_by_its_data():
+    with pytest.raises(TypeError, match="Values") as info:
+        Value(2.0, parents=(1.0,), local_grads=(1.0,))
+    assert_names(str(info.value), "Value(data=2")
+
+
+def test_unlabelled_custom_node_with_mismatched_lengths_is_named_by_its_data():
+    with pytest.raises(ValueError, match="local_grads") as info:
+        Value(2.0, parents=(Value(1.0),), local_grads=(1.0, 2.0))
+    assert_names(str(info.value), "Value(data=2")
+
+
+def test_single_value_as_parents_is_a_type_error_asking_for_a_tuple():
+    with pytest.raises(TypeError, match="parents of 'y' .* must be a tuple"):
+        Value(2.0, label="y", parents=Value(1.0), local_grads=(1.0,))
+
+
+def test_single_number_as_local_grads_is_a_type_error_asking_for_a_tuple():
+    with pytest.raises(TypeError, match="local_grads of 'y' .* must be a tuple"):
+        Value(2.0, label="y", parents=(Value(1.0),), local_grads=1.0)
 
 
 def test_unlabelled_node_is_named_by_its_repr():
