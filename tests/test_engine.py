@@ -7,6 +7,7 @@ input), test_engine_properties.py (random graphs).
 
 import doctest
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 
 import tinygrad_bp
 from tinygrad_bp import Value, engine
+
+from conftest import ROOT
 
 
 # --- a leaf
@@ -132,3 +135,14 @@ def test_label_given_after_creation_names_the_node_in_errors():
 def test_docstring_examples_hold(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_readme_engine_session_runs_as_shown():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## The engine in a REPL")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    blocks = "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL))
+    session = doctest.DocTestParser().get_doctest(blocks, {}, "README.md", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(session)
+    assert len(session.examples) >= 8 and runner.failures == 0
