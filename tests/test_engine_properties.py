@@ -97,27 +97,30 @@ def test_every_leaf_gradient_matches_central_differences(graph):
             leaf, leaf.grad, difference)
 
 
+def grads(root):
+    return [n.grad for n in trace(root)]
+
+
 @given(graphs)
 def test_backward_twice_doubles_leaf_grads_and_keeps_inner_grads(graph):
-    leaves, root, _ = build(*graph)
+    _, root, _ = build(*graph)
     root.backward()
-    first = [n.grad for n in trace(root)]
+    first = grads(root)
     root.backward()
-    again = [n.grad for n in trace(root)]
-    for node, g1, g2 in zip(trace(root), first, again):
-        assert g2 == (2 * g1 if node.is_leaf else g1)
+    expected = [2 * g if n.is_leaf else g for n, g in zip(trace(root), first)]
+    assert grads(root) == expected
 
 
 @given(graphs)
 def test_zero_grad_then_backward_repeats_the_first_gradients(graph):
-    leaves, root, _ = build(*graph)
+    _, root, _ = build(*graph)
     root.backward()
-    first = [n.grad for n in trace(root)]
+    first = grads(root)
     root.backward()
     root.zero_grad()
-    assert all(n.grad == 0.0 for n in trace(root))
+    assert not any(grads(root))
     root.backward()
-    assert [n.grad for n in trace(root)] == first
+    assert grads(root) == first
 
 
 @given(graphs)
