@@ -11,7 +11,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tinygrad_bp
@@ -99,6 +99,9 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
 @given(finite)
+@example(-0.0)
+@example(1e16)
+@example(0.1)
 def test_folded_constant_is_written_so_that_float_reads_it_back_exactly(c):
     text = (Value(1.0) * c).op[2:]
     assert float(text) == c and math.copysign(1.0, float(text)) == math.copysign(1.0, c)
