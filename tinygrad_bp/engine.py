@@ -163,23 +163,25 @@ class Value:
         return _node(math.log(self.data), (self,), (1.0 / self.data,), "log")
 
     def tanh(self) -> Value:
-        """tanh x, with d/dx tanh x = 1 − tanh² x. Never overflows."""
-        t = math.tanh(self.data)
-        return _node(t, (self,), (1.0 - t * t,), "tanh")
+        """tanh x, with d/dx tanh x = 1 − tanh² x = 4e / (1 + e)², e = e^(−2|x|).
+
+        Never overflows: tanh(±800) is ±1.0 with slope 0.0.
+        """
+        # NOTE: 1 − tanh² x cancels to 0 past |x| ≈ 19; the form in e keeps every digit.
+        e = math.exp(-2.0 * abs(self.data))
+        slope = 4.0 * e / ((1.0 + e) * (1.0 + e))
+        return _node(math.tanh(self.data), (self,), (slope,), "tanh")
 
     def sigmoid(self) -> Value:
-        """σ(x) = 1 / (1 + e^(−x)), with σ'(x) = σ(x)(1 − σ(x)).
+        """σ(x) = 1 / (1 + e^(−x)), with σ'(x) = σ(x)(1 − σ(x)) = e / (1 + e)², e = e^(−|x|).
 
-        Evaluated as e^x / (1 + e^x) for x < 0 so that no exponent is positive:
+        Evaluated as e / (1 + e) for x < 0 so that no exponent is positive:
         σ(−800) is 0.0, not an OverflowError.
         """
-        x = self.data
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
+        # NOTE: σ(1 − σ) would cancel for x ≫ 0 (σ'(37) came out 0); the form in e does not.
+        e = math.exp(-abs(self.data))
+        s = 1.0 / (1.0 + e) if self.data >= 0.0 else e / (1.0 + e)
+        return _node(s, (self,), (e / ((1.0 + e) * (1.0 + e)),), "sigmoid")
 
     def relu(self) -> Value:
         """max(0, x), with derivative 1 for x > 0 and 0 for x ≤ 0."""
