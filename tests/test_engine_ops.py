@@ -177,8 +177,8 @@ def test_sigmoid_saturates_far_from_zero(x, expected):
 
 @pytest.mark.parametrize("x", [-40.0, -20.0])
 def test_sigmoid_keeps_relative_precision_for_negative_inputs(x):
-    # NOTE: σ(x) for x ≪ 0 is e^x / (1 + e^x) ≈ e^x; 1 − σ(−x) would round to 0.
-    assert Value(x).sigmoid().data == pytest.approx(math.exp(x), rel=1e-12)
+    # NOTE: 1 − σ(−x) would round to 0 here; 1 / (1 + e^(−x)) is exact enough for x ≥ −700
+    assert Value(x).sigmoid().data == pytest.approx(1.0 / (1.0 + math.exp(-x)), rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("x, expected", [(-800.0, -1.0), (800.0, 1.0)])
@@ -208,3 +208,22 @@ def test_power_above_one_at_zero_has_zero_slope():
     h = 1e-6
     assert (y.data, y.local_grads) == (0.0, (0.0,))
     assert ((Value(h) ** 1.5).data - y.data) / h == pytest.approx(0.0, abs=1e-2)
+
+
+@pytest.mark.parametrize("x", [-40.0, -30.0, -20.0, 20.0, 30.0, 40.0])
+def test_sigmoid_slope_keeps_relative_precision_when_saturated(x):
+    # σ'(x) = 1 / (4 cosh²(x/2)): tiny but a float, and the same at x and −x
+    assert Value(x).sigmoid().local_grads[0] == pytest.approx(
+        1.0 / (4.0 * math.cosh(x / 2) ** 2), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("x", [-40.0, -20.0, -10.0, 10.0, 20.0, 40.0])
+def test_tanh_slope_keeps_relative_precision_when_saturated(x):
+    # NOTE: 1 − tanh² x cancels to 0 past |x| ≈ 19, while 1 / cosh² x is still a float
+    assert Value(x).tanh().local_grads[0] == pytest.approx(
+        1.0 / math.cosh(x) ** 2, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("x", [0.5, 3.0, 30.0])
+def test_sigmoid_slope_is_the_same_at_x_and_minus_x(x):
+    assert Value(x).sigmoid().local_grads == Value(-x).sigmoid().local_grads
