@@ -271,7 +271,7 @@ def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
 # --- helpers: node creation without the checks a user-built node goes through
 
 _new = object.__new__
-_isfinite = math.isfinite
+_isfinite, _INF = math.isfinite, math.inf
 _ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
 _ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
@@ -279,8 +279,9 @@ _ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 def _node(data: float, parents: tuple, local_grads: tuple, op: str) -> Value:
     """A node of a built-in operation: its inputs are already checked, its outputs not."""
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
-    # whose value or local derivative is not a finite float is an error, not a node.
-    if not (_isfinite(data) and all(map(_isfinite, local_grads))):
+    # whose value or local derivative is not a finite float is an error, not a node. (From
+    # finite operands a local derivative can become ±inf but never nan.)
+    if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
         names = ", ".join(p._name() for p in parents)
         raise OverflowError(f"{op!r} of {names} overflows a float: value {data}, "
                             f"local derivatives {local_grads}")
