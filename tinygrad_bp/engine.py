@@ -114,21 +114,19 @@ class Value:
             if a <= 0.0:
                 raise ValueError(f"{self._name()} ** {other._name()}: a Value exponent needs "
                                  f"a positive base (its derivative involves ln of the base)")
-            shown = f"{self._name()} ** {other._name()}"
-            out = _power(a, b, shown)
+            out = _power(a, b, self, other)
             return _node(out, (self, other),
-                         (b * _power(a, b - 1.0, f"the derivative of {shown}"), out * math.log(a)),
-                         "**")
+                         (b * _power(a, b - 1.0, self, other, "the derivative of "),
+                          out * math.log(a)), "**")
         n = _constant(other, self)              # d(a^n)/da = n·a^(n-1)
-        shown = f"{self._name()} ** {_fmt(n)}"
-        out = _power(self.data, n, shown)
+        out = _power(self.data, n, self, n)
         if n == 0.0:
             slope = 0.0
         elif self.data == 0.0 and n < 1.0:
-            raise ZeroDivisionError(f"{shown}: the derivative "
+            raise ZeroDivisionError(f"{_written(self, n)}: the derivative "
                                     f"n·x^(n-1) is infinite at x = 0")
         else:
-            slope = n * _power(self.data, n - 1.0, f"the derivative of {shown}")
+            slope = n * _power(self.data, n - 1.0, self, n, "the derivative of ")
         return _node(out, (self,), (slope,), f"** {_fmt(n)}")
 
     def __rpow__(self, other: Number) -> Value:     # c^a: ∂/∂a = c^a·ln c
@@ -136,7 +134,7 @@ class Value:
         if c <= 0.0:
             raise ValueError(f"{_fmt(c)} ** {self._name()}: a Value exponent needs a positive "
                              f"base (its derivative involves ln of the base)")
-        out = _power(c, self.data, f"{_fmt(c)} ** {self._name()}")
+        out = _power(c, self.data, c, self)
         return _node(out, (self,), (out * math.log(c),), f"{_fmt(c)} **")
 
     def __neg__(self) -> Value:                 # ∂(-a)/∂a = -1
@@ -337,18 +335,29 @@ def _nonzero(x: float, node: Value, doing: str) -> float:
     return x
 
 
-def _power(base: float, exponent: float, shown: str) -> float:
-    """base ** exponent as a real float, or an error quoting `shown`, the power's text."""
+def _power(base: float, exponent: float, left: Operand, right: Operand,
+           what: str = "") -> float:
+    """base ** exponent as a real float, or an error quoting `what` and `left ** right`.
+
+    `left` and `right` are the operands as written (Values or numbers): the message is
+    built only when there is an error.
+    """
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{shown}: 0 cannot be raised to a negative power") from None
+        raise ZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
+                                f"negative power") from None
     except OverflowError:
-        raise OverflowError(f"{shown} overflows a float") from None
+        raise OverflowError(f"{what}{_written(left, right)} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{shown}: a negative base to a non-integer power is not a real "
-                         f"number")
+        raise ValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
+                         f"power is not a real number")
     return out
+
+
+def _written(left: Operand, right: Operand) -> str:
+    """A power as error messages show it: `'x' (data=2) ** 3`."""
+    return " ** ".join(x._name() if isinstance(x, Value) else _fmt(x) for x in (left, right))
 
 
 def _fmt(c: float) -> str:
