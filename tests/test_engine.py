@@ -9,6 +9,7 @@ import doctest
 import math
 import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 import tinygrad_bp
 from tinygrad_bp import Value, engine
 
-from conftest import ROOT
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 # --- a leaf
@@ -141,7 +142,7 @@ def test_docstring_examples_hold(module):
 
 
 def test_readme_engine_session_runs_as_shown():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     start = readme.index("## The engine in a REPL")
     section = readme[start:readme.index("\n## ", start + 1)]
     blocks = "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL))

@@ -5,15 +5,17 @@ never numbers copied from the engine.
 """
 
 import math
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from tinygrad_bp import Value, edges, trace
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- operand reuse and shared sub-expressions
@@ -296,8 +298,9 @@ def test_trace_is_the_same_across_interpreter_runs():
         print([n.label or n.op for n in trace(root)])
     """)
     runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                           text=True, check=True, env={"PYTHONHASHSEED": seed,
-                                                       "PYTHONPATH": str(ROOT)}).stdout
+                           text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+                           ).stdout
             for seed in ("1", "2", "3")]
     assert runs[0] == runs[1] == runs[2] and runs[0].count("x") == 6
 
