@@ -11,7 +11,7 @@
 
     >>> from tinygrad_bp import Value, grad, gradcheck
     >>> grad(lambda x, y: x * y + x.tanh())(1.0, 2.0)
-    (2.4199743416140262, 1.0)
+    (2.419974341614026, 1.0)
     >>> bool(gradcheck(lambda x: x.sigmoid() * x, 0.5))
     True
 
