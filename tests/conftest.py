@@ -15,7 +15,7 @@ settings.register_profile("default", deadline=None)
 settings.load_profile("default")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_cli():
     """Run `python -m tinygrad_bp ARGS...` from this checkout; return the CompletedProcess."""
     def run(*args, cwd=None, env=None, timeout=120):

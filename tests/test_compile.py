@@ -284,3 +284,16 @@ def test_control_flow_on_values_is_frozen_at_trace_time():
     step.check(2.0)                         # same graph: no error
     with pytest.raises(ValueError, match="different graph.*frozen at trace time"):
         step.check(-1.0)
+
+
+def test_overflow_that_a_later_node_absorbs_is_still_the_engine_error():
+    step = compile(lambda x: (x * 1e308 * 10.0).tanh(), 1e-3)  # tanh(inf) would be 1.0
+    with pytest.raises(OverflowError, match="overflows a float"):
+        step(1.0)
+
+
+def test_replay_that_fails_where_eager_does_not_gives_the_eager_result():
+    def f(x):
+        return (x * -1.0).log() if x.data < 0 else x.log()
+    step = compile(f, -1.0)                 # frozen: log(-x), which fails at x = 2
+    assert step(2.0) == (math.log(2.0), (0.5,))

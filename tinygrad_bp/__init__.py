@@ -5,10 +5,20 @@
     >>> y = x * x + 2 * x
     >>> y.backward(); x.grad        # d(x² + 2x)/dx = 2x + 2
     8.0
+
+Modules: `engine` (Value, trace, backward), `nn` (Neuron, Layer, MLP, the article's
+network), `losses` and `metrics`, `optim` and `train` (mini-batch SGD), `backprop` (the
+four equations with plain floats), `checking` (gradients checked and explained), `cli`.
 """
 
 from tinygrad_bp.compiler import compile
 from tinygrad_bp.engine import Value, edges, trace
+from tinygrad_bp.checking import (check, explain, grad, gradcheck, numerical_grad,
+                                  value_and_grad)
+from tinygrad_bp.losses import binary_cross_entropy, mse
+from tinygrad_bp.nn import MLP, article_network
 
 __version__ = "0.1.0"
-__all__ = ["Value", "compile", "edges", "trace", "__version__"]
+__all__ = ["Value", "compile", "edges", "trace", "grad", "value_and_grad", "numerical_grad",
+           "gradcheck", "explain", "check", "MLP", "article_network", "mse", "binary_cross_entropy",
+           "__version__"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from tinygrad_bp import __version__
 
@@ -20,8 +20,320 @@ def build_parser() -> argparse.ArgumentParser:
                     "backpropagation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    del commands  # subcommands arrive with the issues that build them
+    _add_graph_command(commands)
+    _add_train_command(commands)
+    _add_grad_command(commands)
+    _add_demo_command(commands)
     return parser
+
+
+# --- tinygrad-bp graph
+
+def _add_graph_command(commands: argparse._SubParsersAction) -> None:
+    graph = commands.add_parser(
+        "graph", help="draw the computation graph of an expression or of the article's network",
+        description="Evaluate EXPR at the given point, run backward(), print the value and each "
+                    "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
+                    ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
+                    "minus, parentheses and exp log tanh sigmoid relu.",
+        epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
+               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
+    graph.add_argument("expression", nargs="?", metavar="EXPR",
+                       help="the expression, e.g. 'tanh(a * b + exp(a))'")
+    graph.add_argument("--at", metavar="BINDINGS", default="",
+                       help="a value for every variable, e.g. a=2,b=-3")
+    graph.add_argument("--network", action="store_true",
+                       help="draw the article's 2-3-2 network with its quadratic cost C "
+                            "instead of EXPR")
+    graph.add_argument("-o", "--output", required=True, metavar="FILE",
+                       help="the file to write: .svg, .png, .pdf or .dot")
+    graph.add_argument("--edge-labels", action="store_true",
+                       help="write each edge's local derivative on it")
+    graph.add_argument("--highlight", metavar="LABEL",
+                       help="colour every path from the node so labelled to the root")
+    graph.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
+                       help="direction of the graph (default LR: inputs on the left)")
+    graph.add_argument("--no-clusters", action="store_true",
+                       help="do not box the neurons and layers of a network")
+    graph.add_argument("--max-nodes", type=_positive_int, metavar="N",
+                       help="refuse pictures of more than N nodes, Values plus operations "
+                            "(default 2000)")
+    graph.set_defaults(run=_run_graph)
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    """`tinygrad-bp graph`: 2 for bad usage, 1 when the computation or the drawing fails."""
+    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
+    try:
+        import viz
+    except ImportError as error:
+        return _fail("graph", f"drawing needs the graphviz package ({error}): "
+                            f"pip install graphviz graphviz-pure", 1)
+
+    if args.network == (args.expression is not None):
+        return _fail("graph", "give either EXPR or --network", 2)
+    if args.network and args.at:
+        return _fail("graph", "--at binds the variables of EXPR; --network has its own inputs", 2)
+    if not args.output.lower().endswith(tuple(viz.FORMATS)):
+        return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
+                            f"{', '.join(viz.FORMATS)}", 2)
+    if args.network:
+        root, shown = _article_cost()
+    else:
+        try:
+            expression = parse(args.expression)
+        except ExpressionError as error:
+            return _fail("graph", f"in EXPR, {_pointing(error, args.expression)}", 2)
+        try:
+            variables = bind(expression, parse_bindings(args.at))
+        except ExpressionError as error:
+            return _fail("graph", f"in --at, {_pointing(error, args.at)}", 2)
+        except BindingError as error:
+            return _fail("graph", str(error), 2)
+        try:
+            root = expression.evaluate(variables)
+        except (ValueError, ArithmeticError) as error:
+            return _fail("graph", f"computation failed: {error}", 1)
+        shown = list(variables.values())
+    root.backward()
+    limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
+    try:
+        path = viz.render(root, args.output, rankdir=args.rankdir,
+                          edge_labels=args.edge_labels, highlight=args.highlight,
+                          clusters=not args.no_clusters, **limit)
+    except viz.GraphTooLarge as error:
+        return _fail("graph", f"{error} (here: --max-nodes)", 1)
+    except ValueError as error:             # --highlight names no node, or several
+        return _fail("graph", str(error), 2)
+    except (RuntimeError, OSError) as error:
+        return _fail("graph", f"drawing failed: {error}", 1)
+    print(f"{root.label or 'value'} = {root.data!r}")
+    for leaf in shown:
+        print(f"{leaf.label}.grad = {leaf.grad!r}")
+    print(f"wrote {path}")
+    return 0
+
+
+def _article_cost() -> tuple:
+    """The article's 2-3-2 network at its default sample: its cost C and its parameters."""
+    from tinygrad_bp.losses import mse
+    from tinygrad_bp.nn import article_network
+
+    net, x, y = article_network()
+    return mse(net(x), y), net.parameters()
+
+
+def _pointing(error: Exception, text: str) -> str:
+    """An `ExpressionError`, then `text` with a caret under its column."""
+    return f"{error}\n  {text}\n  {' ' * (error.column - 1)}^"
+
+
+def _fail(command: str, message: str, status: int) -> int:
+    """Report a failed command on stderr; return its exit status (1 failed, 2 bad usage)."""
+    print(f"tinygrad-bp {command}: error: {message}", file=sys.stderr)
+    return status
+
+
+# --- tinygrad-bp train
+
+def _add_train_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train", help="train the 2-3-2 network on the built-in two-class data set",
+        description="Train the article's 2-3-2 sigmoid network on the built-in data set (two "
+                    "clouds of points, one-hot targets) by mini-batch SGD on the quadratic "
+                    "cost, printing the cost and accuracy over the data after every epoch. "
+                    "--seed sets the initial weights and the shuffling: the same options "
+                    "print the same numbers.")
+    parser.add_argument("--epochs", type=_positive_int, default=20,
+                        help="passes over the data set (default: 20)")
+    parser.add_argument("--batch-size", type=_positive_int, default=10,
+                        help="samples per mini-batch m (default: 10)")
+    parser.add_argument("--lr", type=_positive_float, default=2.0,
+                        help="learning rate eta (default: 2.0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the initial weights and of the shuffling (default: 0)")
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    # Imported here: each command keeps its dependencies with it.
+    from tinygrad_bp.data import two_clouds
+    from tinygrad_bp.nn import MLP
+    from tinygrad_bp.train import evaluate, train
+
+    data = two_clouds()
+    net = MLP(2, [3, 2], seed=args.seed)
+    steps = args.epochs * -(-len(data) // args.batch_size)
+    print(f"training the 2-3-2 sigmoid network ({len(net.parameters())} parameters) on "
+          f"{len(data)} samples (two clouds), quadratic cost")
+    print(f"mini-batch SGD: {args.epochs} epochs, batch size {args.batch_size}, "
+          f"lr {args.lr:g}, seed {args.seed}")
+    print(f"{'epoch':>5}  {'cost':>10}  {'accuracy':>8}")
+    start_cost, start_accuracy = evaluate(net, data)
+
+    def report(epoch: int, cost: float, accuracy: float) -> None:
+        print(f"{epoch:>5}  {cost:>10.6f}  {accuracy:>8.1%}")
+
+    report(0, start_cost, start_accuracy)
+    try:
+        history = train(net, data, args.epochs, args.batch_size, args.lr, seed=args.seed,
+                        on_epoch=lambda record: report(*record))
+    except ArithmeticError as error:
+        return _fail("train", str(error), 1)
+    final = history[-1]
+    epochs = "1 epoch" if args.epochs == 1 else f"{args.epochs} epochs"
+    print(f"final: cost {start_cost:.6f} -> {final.cost:.6f}, accuracy {start_accuracy:.1%} "
+          f"-> {final.accuracy:.1%} after {epochs} ({steps} steps)")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = 0.0
+    if not 0.0 < x < float("inf"):      # NOTE: false for nan too
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return x
+
+
+# --- tinygrad-bp grad
+
+def _add_grad_command(commands: argparse._SubParsersAction) -> None:
+    grad = commands.add_parser(
+        "grad", help="the value and gradients of an expression, checked",
+        description="Print the value of EXPR at a point, its gradient with respect to each "
+                    "variable, the numerical check of each (central differences), and with "
+                    "--expect how hand-derived gradients compare. Exit status 1 when an "
+                    "expectation fails, 2 for bad usage.",
+        epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
+    grad.add_argument("expression", metavar="EXPR",
+                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+    grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
+    grad.add_argument("--wrt", default="", metavar="x,y",
+                      help="only these variables (default: every variable)")
+    grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
+                      help="hand-derived gradients to check against the engine")
+    grad.add_argument("--explain", action="store_true",
+                      help="write each gradient out as the chain rule")
+    grad.add_argument("--rtol", type=float, default=1e-4,
+                      help="relative tolerance of --expect (default 1e-4)")
+    grad.add_argument("--atol", type=float, default=1e-9,
+                      help="absolute tolerance of --expect (default 1e-9)")
+    grad.set_defaults(run=_run_grad)
+
+
+def _run_grad(args: argparse.Namespace) -> int:
+    """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
+    # Imported here: each command keeps its dependencies with it.
+    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
+    from tinygrad_bp.engine import Value
+    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
+
+    def read(reader: Callable[[str], object], text: str, option: str) -> object:
+        try:
+            return reader(text)
+        except ExpressionError as error:
+            raise _UsageError(f"{option}: {_pointing(error, text)}") from None
+
+    try:
+        expression = read(parse, args.expression, "EXPR")
+        at = read(parse_bindings, args.at, "--at") if args.at.strip() else {}
+        expected = read(parse_bindings, args.expect, "--expect") if args.expect.strip() else {}
+        try:
+            leaves = bind(expression, at)
+        except BindingError as error:
+            raise _UsageError(f"--at: {error}") from None
+        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
+            if args.wrt.strip() else list(expression.variables)
+        for option, names in (("--wrt", wrt), ("--expect", list(expected))):
+            unknown = [n for n in names if n not in leaves]
+            if unknown:
+                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
+                                  f"variable of {expression.text!r} (its variables: "
+                                  f"{', '.join(expression.variables) or 'none'})")
+    except _UsageError as error:
+        return _fail("grad", str(error), 2)
+    try:
+        root = expression.evaluate(leaves)
+    except (ArithmeticError, ValueError) as error:
+        return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
+    if not root.label and "f" not in leaves:
+        root.label = "f"            # NOTE: unless the expression is one variable, or has an f
+    root.backward()
+    point = ", ".join(f"{n}={at[n]!r}" for n in expression.variables)
+    print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
+    print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
+    for variable in wrt:
+        print(f"∂f/∂{variable} = {leaves[variable].grad!r}")
+    if not wrt:
+        print("no variables: nothing to differentiate")
+        return 0
+
+    def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
+        fixed = {n: Value(at[n], label=n) for n in expression.variables if n not in wrt}
+        return expression.evaluate({**fixed, **dict(zip(wrt, values))})
+
+    print(f"\n{gradcheck(f, *(at[n] for n in wrt), names=wrt)}")
+    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
+        else None
+    if report is not None:
+        print(f"\n{report}")
+    for variable in wrt if args.explain else ():
+        try:
+            chain = explain(root, leaves[variable])
+        except PathLimitError as error:
+            print(f"\n{error}")
+            chain = explain(root, leaves[variable], one_step=True)
+        print(f"\n{chain}")
+    return 1 if report is not None and not report else 0
+
+
+# --- tinygrad-bp demo
+
+def _add_demo_command(commands: argparse._SubParsersAction) -> None:
+    from tinygrad_bp.demo import DEFAULT_LR, DEFAULT_SVG
+
+    demo = commands.add_parser(
+        "demo", help="replay the article on its 2-3-2 network, equations beside the engine",
+        description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
+                    "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
+                    "engine beside the four equations, the chain rule for w7 and w1, one SGD "
+                    "step, and the graph as SVG with the path from w7 highlighted.")
+    picture = demo.add_mutually_exclusive_group()
+    picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
+                         help=f"where to write the graph (default: {DEFAULT_SVG})")
+    picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
+                         help="do not draw the graph")
+    demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
+                      help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
+    demo.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
+    from tinygrad_bp.demo import replay
+
+    try:
+        for line in replay(lr=args.lr, svg=args.svg):
+            print(line, flush=True)
+    except (ImportError, RuntimeError, OSError, ValueError) as error:
+        return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
+    return 0
+
+
+class _UsageError(Exception):
+    """Bad usage of a command: reported on stderr with exit status 2."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -34,41 +34,48 @@ import math
 import re
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from tinygrad_bp.engine import Value, _real, _sigmoid, trace
+from tinygrad_bp.engine import Value, _real, trace
 
 Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of Specs otherwise
 
-# How each built-in op is rebuilt from its parents a (and b): the forward expression,
-# then the local derivative for each parent. "1" and "-1" mean "pass the gradient on"
-# and "pass it on negated" (1.0·g and −1.0·g are exactly g and −g). `out` is the node
-# itself; `C` is the folded constant, `C1` = 1/C, `NC` = −C, `LC` = ln C and `CM1` =
-# C − 1.0, worked out at compile time exactly as the engine works them out.
+# How each built-in op is rebuilt from its parents a (and b): the forward statements,
+# then the local derivative for each parent, with the same float operations in the same
+# order as engine.py. "1" and "-1" mean "pass the gradient on" and "pass it on negated"
+# (1.0·g and −1.0·g are exactly g and −g). `out` is the node itself, `E` a temporary of
+# its own; `C` is the folded number, `C1` = 1/C, `LC` = ln C and `CM1` = C − 1.0,
+# worked out at compile time exactly as the engine works them out.
 _OPS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
-    "+": ("a + b", ("1", "1")),
-    "-": ("a - b", ("1", "-1")),
-    "*": ("a * b", ("b", "a")),
-    "/": ("a / b", ("1.0 / b", "-a / (b * b)")),
-    "**": ("a ** b", ("b * a ** (b - 1.0)", "out * log(a)")),
-    "neg": ("-a", ("-1",)),
-    "exp": ("exp(a)", ("out",)),
-    "log": ("log(a)", ("1.0 / a",)),
-    "tanh": ("tanh(a)", ("1.0 - out * out",)),
-    "sigmoid": ("sigmoid(a)", ("out * (1.0 - out)",)),
-    "relu": ("a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
-    "+ C": ("a + C", ("1",)),
-    "- C": ("a - C", ("1",)),
-    "C -": ("C - a", ("-1",)),
-    "* C": ("a * C", ("C",)),
-    "/ C": ("a / C", ("C1",)),
-    "C /": ("C / a", ("NC / (a * a)",)),
-    "** C": ("a ** C", ("C * a ** CM1",)),
-    "** 0": ("a ** C", ("0.0",)),
-    "C **": ("C ** a", ("out * LC",)),
+    "+": ("out = a + b", ("1", "1")),
+    "-": ("out = a - b", ("1", "-1")),
+    "*": ("out = a * b", ("b", "a")),
+    "/": ("out = a / b", ("1.0 / b", "-out / b")),
+    "**": ("out = a ** b", ("b * a ** (b - 1.0)", "out * log(a)")),
+    "neg": ("out = -a", ("-1",)),
+    "exp": ("out = exp(a)", ("out",)),
+    "log": ("out = log(a)", ("1.0 / a",)),
+    "tanh": ("E = exp(-2.0 * abs(a)); out = tanh(a)", ("4.0 * E / ((1.0 + E) * (1.0 + E))",)),
+    "sigmoid": ("E = exp(-abs(a)); out = 1.0 / (1.0 + E) if a >= 0.0 else E / (1.0 + E)",
+                ("E / ((1.0 + E) * (1.0 + E))",)),
+    "relu": ("out = a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
+    "+ C": ("out = a + C", ("1",)),
+    "- C": ("out = a - C", ("1",)),
+    "C -": ("out = C - a", ("-1",)),
+    "* C": ("out = a * C", ("C",)),
+    "/ C": ("out = a / C", ("C1",)),
+    "C /": ("out = C / a", ("-out / a",)),
+    "** C": ("out = a ** C", ("C * a ** CM1",)),
+    "** 0": ("out = a ** C", ("0.0",)),
+    "C **": ("out = C ** a", ("out * LC",)),
 }
+# The ops whose value can round to ±inf where the engine raises OverflowError (the
+# others raise in Python too, or stay finite). A ±inf local derivative always shows in
+# some argument's gradient, as ±inf or nan.
+_MAY_OVERFLOW = frozenset(("+", "-", "*", "/", "+ C", "- C", "C -", "* C", "/ C", "C /"))
 _BINARY = frozenset(("+", "-", "*", "/", "**"))
-_NAME = re.compile(r"\b(a|b|out|C|C1|NC|CM1|LC)\b")
-_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sigmoid": _sigmoid}
+_NAME = re.compile(r"\b(a|b|out|E|C|C1|CM1|LC)\b")
+_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "fsum": math.fsum}
 _NUMBERS = frozenset((float, int))
+_CHUNK = 256        # values per fsum((...)) in the overflow check
 
 
 def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
@@ -91,10 +98,7 @@ def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
     specs = tuple(_spec(arg, f"argument {i}") for i, arg in enumerate(example_args))
     leaves = _leaf_args(example_args, specs)
     flat = _flatten_leaves(leaves, specs)
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"compile needs f to return one Value (the output to differentiate), "
-                        f"got {type(out).__name__}")
+    out = _output(f(*leaves))
     nodes = trace(out)
     source = _generate(nodes, flat)
     code = builtins.compile(source, f"<compiled {getattr(f, '__name__', 'f')}>", "exec")
@@ -128,21 +132,20 @@ class Compiled:
             for arg, spec, i in zip(args, self._specs, range(len(args))):
                 _check_numbers(arg, spec, f"argument {i}")
         try:
-            out, grads = self._replay(flat)
+            out, grads, check = self._replay(flat)
         except (ArithmeticError, ValueError, TypeError):
-            out = None
-        # NOTE: a negative base to a fractional power gives a complex, not an error.
-        if type(out) is not float:
-            self._explain_failure(args)
+            check = None
+        # NOTE: a non-finite check means some node overflowed; a complex one, that a
+        # negative base met a fractional power. Either way the engine decides.
+        if type(check) is not float or not math.isfinite(check):
+            return self._eager(args)
         return out, _unflatten(grads, self._specs)
 
     def check(self, *args: Any) -> None:
         """Trace f again at `args`; raise ValueError if its graph is not the compiled one."""
         self._flatten(args)
-        leaves = _leaf_args(args, self._specs)
-        out = self.function(*leaves)
-        flat = _flatten_leaves(leaves, self._specs)
-        if not isinstance(out, Value) or _generate(trace(out), flat) != self.source:
+        out, flat = self._run_eagerly(args)
+        if _generate(trace(out), flat) != self.source:
             raise ValueError(f"{self._name()}: f builds a different graph at these arguments "
                              f"than at the example it was compiled with (Python control flow "
                              f"on values is frozen at trace time): compile again, or run eagerly")
@@ -156,13 +159,16 @@ class Compiled:
             _flatten(arg, spec, flat, f"argument {i}")
         return flat
 
-    def _explain_failure(self, args: Sequence[Any]) -> None:
-        """Rerun f eagerly: the engine raises its own error, naming the node."""
+    def _eager(self, args: Sequence[Any]) -> Tuple[float, Tuple[Any, ...]]:
+        """f and its gradients by the eager engine, which raises its own errors."""
+        out, flat = self._run_eagerly(args)
+        out.backward()
+        return out.data, _unflatten(tuple(leaf.grad for leaf in flat), self._specs)
+
+    def _run_eagerly(self, args: Sequence[Any]) -> Tuple[Value, List[Value]]:
         leaves = _leaf_args(args, self._specs)
-        self.function(*leaves).backward()
-        raise ValueError(f"{self._name()} failed at these arguments, but f runs on them "
-                         f"eagerly: its graph must depend on the values (Python control flow "
-                         f"is frozen at trace time); compile again, or run eagerly")
+        out = _output(self.function(*leaves))
+        return out, _flatten_leaves(leaves, self._specs)
 
     def _name(self) -> str:
         return f"compiled {getattr(self.function, '__name__', 'f')}"
@@ -170,6 +176,13 @@ class Compiled:
     def __repr__(self) -> str:
         return (f"<{self._name()}: {len(self._specs)} arguments, {self.n_nodes} nodes; "
                 f".source holds the generated code>")
+
+
+def _output(out: Any) -> Value:
+    if not isinstance(out, Value):
+        raise TypeError(f"compile needs f to return one Value (the output to differentiate), "
+                        f"got {type(out).__name__}")
+    return out
 
 
 # --- generating the code
@@ -184,6 +197,7 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
              "    " + ", ".join(f"v{index[leaf]}" if leaf in index else "_" for leaf in flat)
              + ", = args"]
     arguments = set(flat)
+    may_overflow: List[str] = []
     for k, node in enumerate(nodes):
         if not node.parents:
             if node not in arguments:
@@ -192,9 +206,14 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
                                  f"from outside f would be frozen), or use a plain number "
                                  f"for a constant")
             continue
-        forward, _, names = _rule(node)
-        lines.append(f"    v{k} = {_fill(forward, names, node, k, index)}"
-                     + (f"  # {node.label!r}" if node.label else ""))
+        key, forward, _, names = _rule(node)
+        for statement in forward.split("; "):
+            target, expression = statement.split(" = ")
+            lines.append(f"    {_fill(target, names, node, k, index)} = "
+                         f"{_fill(expression, names, node, k, index)}"
+                         + (f"  # {node.label!r}" if node.label and target == "out" else ""))
+        if key in _MAY_OVERFLOW:
+            may_overflow.append(f"v{k}")
     root = len(nodes) - 1
     lines.append(f"    g{root} = 1.0")
     started = {root}
@@ -202,7 +221,7 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
         node = nodes[k]
         if not node.parents:
             continue
-        _, local_grads, names = _rule(node)
+        _, _, local_grads, names = _rule(node)
         for parent, local_grad in zip(node.parents, local_grads):
             p = index[parent]
             # NOTE: a gradient starts at 0.0 and every edge adds to it, as in backward();
@@ -217,12 +236,18 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
                 term = f"{total} + ({_fill(local_grad, names, node, k, index)}) * g{k}"
             lines.append(f"    g{p} = {term}")
     grads = ", ".join(f"g{index[leaf]}" if leaf in index else "0.0" for leaf in flat)
-    lines.append(f"    return v{root}, ({grads},)")
+    lines.append(f"    grads = ({grads},)")
+    # NOTE: fsum is nan or ±inf if any term is; it can also overflow from finite terms
+    # (then the call falls back to the eager engine, which gives the right answer).
+    sums = ["fsum(grads)"] + [f"fsum(({', '.join(may_overflow[i:i + _CHUNK])},))"
+                              for i in range(0, len(may_overflow), _CHUNK)]
+    lines.append(f"    return v{root}, grads, {' + '.join(sums)}")
     return "\n".join(lines) + "\n"
 
 
-def _rule(node: Value) -> Tuple[str, Tuple[str, ...], Dict[str, str]]:
-    """The forward expression and local derivatives of `node`, and the names they use."""
+def _rule(node: Value) -> Tuple[str, str, Tuple[str, ...], Dict[str, str]]:
+    """The key of `node`'s op in _OPS, its forward statements and local derivatives, and
+    the names of its folded number."""
     names = {"a": "", "b": "", "out": ""}
     words = node.op.split(" ")
     key = node.op
@@ -236,20 +261,20 @@ def _rule(node: Value) -> Tuple[str, Tuple[str, ...], Dict[str, str]]:
         else:
             key = "** 0" if key == "** C" and c == 0.0 else key
             # NOTE: written in parentheses, so that (-2.0) ** a stays what it says.
-            names.update(C=f"({c!r})", NC=f"({-c!r})", CM1=f"({c - 1.0!r})",
-                         C1=f"({1.0 / c!r})" if c else "", LC=f"({math.log(c)!r})" if c > 0 else "")
+            names.update(C=f"({c!r})", CM1=f"({c - 1.0!r})", C1=f"({1.0 / c!r})" if c else "",
+                         LC=f"({math.log(c)!r})" if c > 0 else "")
     rule = _OPS.get(key)
     if rule is None or len(rule[1]) != len(node.parents):
         raise ValueError(f"cannot compile node {node._name()}: compile regenerates every node "
                          f"from its op, and {node.op!r} with {len(node.parents)} parent(s) is not "
                          f"a built-in operation; write f with built-in operations only")
-    return rule[0], rule[1], names
+    return key, rule[0], rule[1], names
 
 
 def _fill(template: str, names: Dict[str, str], node: Value, k: int,
           index: Dict[Value, int]) -> str:
     """`template` with this node's variables and constants in place."""
-    names["out"] = f"v{k}"
+    names["out"], names["E"] = f"v{k}", f"e{k}"
     for name, parent in zip("ab", node.parents):
         names[name] = f"v{index[parent]}"
     return _NAME.sub(lambda match: names[match.group()], template)
@@ -264,8 +289,9 @@ def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> N
     out.backward()
     want = [out.data] + [leaf.grad for leaf in flat]
     try:
-        value, grads = compiled._replay([leaf.data for leaf in flat])
-        same = [float(x).hex() for x in (value, *grads)] == [x.hex() for x in want]
+        value, grads, check = compiled._replay([leaf.data for leaf in flat])
+        same = ([float(x).hex() for x in (value, *grads)] == [x.hex() for x in want]
+                and math.isfinite(check))
     except (ArithmeticError, ValueError, TypeError):
         same = False
     if not same:

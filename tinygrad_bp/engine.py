@@ -30,6 +30,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Real
 from typing import Iterable, List, Tuple, Union
 
@@ -55,8 +56,10 @@ class Value:
         self.data = _real(data, "Value data", label)
         self.grad = 0.0
         self.label = _text(label, "label")
-        self.parents = tuple(parents)
-        self.local_grads = tuple(_real(g, "local_grads entry", label) for g in local_grads)
+        self._op = _text(op, "op")              # NOTE: set before any error calls _name()
+        self.parents = _tuple(parents, "parents", self)
+        self.local_grads = tuple(_real(g, "local_grads entry", label)
+                                 for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in self.parents):
             raise TypeError(f"parents of {self._name()} must all be Values, got "
                             f"{[type(p).__name__ for p in self.parents]}")
@@ -64,7 +67,7 @@ class Value:
             raise ValueError(f"{self._name()} has {len(self.parents)} parents but "
                              f"{len(self.local_grads)} local_grads: give one local "
                              f"derivative per parent")
-        self._op = _text(op, "op") or ("custom" if self.parents else "")
+        self._op = self._op or ("custom" if self.parents else "")
 
     # --- arithmetic: each derivative rule is stated once, in the line that builds the node
 
@@ -93,7 +96,8 @@ class Value:
     def __truediv__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b²
             b = _nonzero(other.data, other, "divide by")
-            return _node(self.data / b, (self, other), (1.0 / b, -self.data / (b * b)), "/")
+            out = self.data / b                 # NOTE: -(a/b)/b, as b² may underflow to 0
+            return _node(out, (self, other), (1.0 / b, -out / b), "/")
         c = _constant(other, self)
         if c == 0.0:
             raise ZeroDivisionError(f"division of {self._name()} by the number 0")
@@ -102,7 +106,8 @@ class Value:
     def __rtruediv__(self, other: Number) -> Value:     # c / a: ∂/∂a = -c/a²
         c = _constant(other, self)
         a = _nonzero(self.data, self, "divide {} by", c)
-        return _node(c / a, (self,), (-c / (a * a),), ("{} /", c))
+        out = c / a                             # NOTE: -(c/a)/a, as a² may underflow to 0
+        return _node(out, (self,), (-out / a,), ("{} /", c))
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):            # ∂(a^b)/∂a = b·a^(b-1), ∂(a^b)/∂b = a^b·ln a
@@ -111,17 +116,18 @@ class Value:
                 raise ValueError(f"{self._name()} ** {other._name()}: a Value exponent needs "
                                  f"a positive base (its derivative involves ln of the base)")
             out = _power(a, b, self, other)
-            return _node(out, (self, other), (b * _power(a, b - 1.0, self, ""), out * math.log(a)),
-                         "**")
+            return _node(out, (self, other),
+                         (b * _power(a, b - 1.0, self, other, "the derivative of "),
+                          out * math.log(a)), "**")
         n = _constant(other, self)              # d(a^n)/da = n·a^(n-1)
         out = _power(self.data, n, self, n)
         if n == 0.0:
             slope = 0.0
         elif self.data == 0.0 and n < 1.0:
-            raise ZeroDivisionError(f"{self._name()} ** {_fmt(n)}: the derivative "
+            raise ZeroDivisionError(f"{_written(self, n)}: the derivative "
                                     f"n·x^(n-1) is infinite at x = 0")
         else:
-            slope = n * _power(self.data, n - 1.0, self, n)
+            slope = n * _power(self.data, n - 1.0, self, n, "the derivative of ")
         return _node(out, (self,), (slope,), ("** {}", n))
 
     def __rpow__(self, other: Number) -> Value:     # c^a: ∂/∂a = c^a·ln c
@@ -129,7 +135,7 @@ class Value:
         if c <= 0.0:
             raise ValueError(f"{_fmt(c)} ** {self._name()}: a Value exponent needs a positive "
                              f"base (its derivative involves ln of the base)")
-        out = _power(c, self.data, self, c)
+        out = _power(c, self.data, c, self)
         return _node(out, (self,), (out * math.log(c),), ("{} **", c))
 
     def __neg__(self) -> Value:                 # ∂(-a)/∂a = -1
@@ -156,18 +162,25 @@ class Value:
         return _node(math.log(self.data), (self,), (1.0 / self.data,), "log")
 
     def tanh(self) -> Value:
-        """tanh x, with d/dx tanh x = 1 − tanh² x. Never overflows."""
-        t = math.tanh(self.data)
-        return _node(t, (self,), (1.0 - t * t,), "tanh")
+        """tanh x, with d/dx tanh x = 1 − tanh² x = 4e / (1 + e)², e = e^(−2|x|).
+
+        Never overflows: tanh(±800) is ±1.0 with slope 0.0.
+        """
+        # NOTE: 1 − tanh² x cancels to 0 past |x| ≈ 19; the form in e keeps every digit.
+        e = math.exp(-2.0 * abs(self.data))
+        slope = 4.0 * e / ((1.0 + e) * (1.0 + e))
+        return _node(math.tanh(self.data), (self,), (slope,), "tanh")
 
     def sigmoid(self) -> Value:
-        """σ(x) = 1 / (1 + e^(−x)), with σ'(x) = σ(x)(1 − σ(x)).
+        """σ(x) = 1 / (1 + e^(−x)), with σ'(x) = σ(x)(1 − σ(x)) = e / (1 + e)², e = e^(−|x|).
 
-        Evaluated as e^x / (1 + e^x) for x < 0 so that no exponent is positive:
+        Evaluated as e / (1 + e) for x < 0 so that no exponent is positive:
         σ(−800) is 0.0, not an OverflowError.
         """
-        s = _sigmoid(self.data)
-        return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
+        # NOTE: σ(1 − σ) would cancel for x ≫ 0 (σ'(37) came out 0); the form in e does not.
+        e = math.exp(-abs(self.data))
+        s = 1.0 / (1.0 + e) if self.data >= 0.0 else e / (1.0 + e)
+        return _node(s, (self,), (e / ((1.0 + e) * (1.0 + e)),), "sigmoid")
 
     def relu(self) -> Value:
         """max(0, x), with derivative 1 for x > 0 and 0 for x ≤ 0."""
@@ -182,14 +195,17 @@ class Value:
         """Fill in ∂self/∂v as `v.grad` for every node v of the graph that ends here.
 
         `self.grad` is set to 1. Gradients of leaves *accumulate* across calls (call
-        `zero_grad()` between steps); gradients of inner nodes are recomputed on every
-        call, so calling `backward()` twice doubles every leaf gradient exactly and
-        leaves the inner ones unchanged.
+        `zero_grad()` between steps; a leaf root accumulates its 1 too); gradients of
+        inner nodes are recomputed on every call, so calling `backward()` twice doubles
+        every leaf gradient exactly and leaves the inner ones unchanged.
         """
         nodes = trace(self)
+        # NOTE: each leaf's gradient is summed from 0 and only then added to what it held:
+        # adding edge by edge into the old value, (g + c1) + c2, is not in general exactly
+        # g + (c1 + c2) in floats, and a second backward() would not exactly double g.
+        held = [(node, node.grad) for node in nodes if not node.parents]
         for node in nodes:
-            if node.parents:
-                node.grad = 0.0
+            node.grad = 0.0
         self.grad = 1.0
         for node in reversed(nodes):
             parents = node.parents
@@ -200,6 +216,8 @@ class Value:
                 # 1.16× faster on a 100,000-node chain (benchmarks/README.md).
                 for i, local_grad in enumerate(node.local_grads):
                     parents[i].grad += local_grad * grad
+        for leaf, grad in held:
+            leaf.grad += grad
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""
@@ -211,10 +229,10 @@ class Value:
         """What made this node: "+", "tanh", "* 3" (a number folded in), "" for a leaf."""
         op = self._op
         # NOTE: a built-in operation with a folded number stores ("* {}", 3.0) and the
-        # text is made here, on first read: formatting the number took 0.9 µs, more than
-        # the rest of the operation, on every node of a chain like x * -1 + 0.5.
+        # text is made here, on first read: formatting the number cost more than the rest
+        # of the operation (a · 0.37 took 3.6× longer), on every node of x * -1 + 0.5.
         if isinstance(op, tuple):
-            op = self._op = op[0].format(_fmt(op[1]))
+            op = self._op = _op_text(op)
         return op
 
     @op.setter
@@ -282,15 +300,24 @@ def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
 # --- helpers: node creation without the checks a user-built node goes through
 
 _new = object.__new__
+_isfinite, _INF = math.isfinite, math.inf
+_MAX_INT = int(sys.float_info.max)          # the largest int with a finite float
 _ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
 _ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
 
 def _node(data: float, parents: tuple, local_grads: tuple, op: Union[str, tuple]) -> Value:
-    """A node of a built-in operation: its inputs are already checked.
+    """A node of a built-in operation: its inputs are already checked, its outputs not.
 
     `op` is its text, or (template, number) for a folded number: see `Value.op`.
     """
+    # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
+    # whose value or local derivative is not a finite float is an error, not a node. (From
+    # finite operands a local derivative can become ±inf but never nan.)
+    if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
+        names = ", ".join(p._name() for p in parents)
+        raise OverflowError(f"{_op_text(op)!r} of {names} overflows a float: value {data}, "
+                            f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -301,21 +328,17 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: Union[str, tuple]
     return node
 
 
-def _sigmoid(x: float) -> float:
-    """σ(x) on a float, with no positive exponent (shared with the compiler)."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 def _real(x: object, what: str, label: str) -> float:
     """`x` as a finite float, or a TypeError/ValueError that says what was wrong."""
     where = f" (label {label!r})" if label else ""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what}{where} must be a real number (int or float), "
                         f"got {type(x).__name__} {x!r}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:   # NOTE: an int or Fraction beyond ±1.8e308 has no float
+        raise ValueError(f"{what}{where} must be finite as a float, got a "
+                         f"{type(x).__name__} too large for one") from None
     if not math.isfinite(x):
         raise ValueError(f"{what}{where} must be finite, got {x}")
     return x
@@ -327,50 +350,66 @@ def _text(x: object, what: str) -> str:
     return x
 
 
+def _tuple(items: object, what: str, node: Value) -> tuple:
+    """The `parents` or `local_grads` of a custom node as a tuple, or a TypeError."""
+    try:
+        return tuple(items)
+    except TypeError:
+        raise TypeError(f"{what} of {node._name()} must be a tuple with one entry per "
+                        f"parent, got {type(items).__name__}") from None
+
+
 def _constant(x: object, node: Value) -> float:
     """A number combined with `node`, checked like a leaf's data."""
     # NOTE: the message names the node, and formatting it cost more than the whole
     # operation (a · 0.37 took 3.6× longer): the common case returns before it is built.
-    if type(x) is float or type(x) is int:
-        c = float(x)
-        if math.isfinite(c):
-            return c
+    if type(x) is int and -_MAX_INT <= x <= _MAX_INT:
+        x = float(x)
+    if type(x) is float and _isfinite(x):
+        return x
     return _real(x, f"the number combined with {node._name()}", "")
 
 
 def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
     """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing.format(_show(c))} {node._name()}: it is 0")
+        raise ZeroDivisionError(f"cannot {doing.format(_fmt(c))} {node._name()}: it is 0")
     return x
 
 
-def _power(base: float, exponent: float, node: Value, shown: Union[Value, float, str]) -> float:
-    """base ** exponent as a real float, or an error naming `node` and `shown`."""
+def _power(base: float, exponent: float, left: Operand, right: Operand,
+           what: str = "") -> float:
+    """base ** exponent as a real float, or an error quoting `what` and `left ** right`.
+
+    `left` and `right` are the operands as written (Values or numbers): the message is
+    built only when there is an error.
+    """
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{node._name()} ** {_show(shown)}: 0 cannot be raised to a "
+        raise ZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
                                 f"negative power") from None
     except OverflowError:
-        raise OverflowError(f"{node._name()} ** {_show(shown)} overflows a float") from None
+        raise OverflowError(f"{what}{_written(left, right)} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{node._name()} ** {_show(shown)}: a negative base to a non-integer "
+        raise ValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
                          f"power is not a real number")
     return out
 
 
-def _show(x: Union[Value, float, str]) -> str:
-    """An operand as an error message shows it.
+def _written(left: Operand, right: Operand) -> str:
+    """A power as error messages show it: `'x' (data=2) ** 3`."""
+    return " ** ".join(x._name() if isinstance(x, Value) else _fmt(x) for x in (left, right))
 
-    Operations pass the operand, not its text: formatting a number or a node costs
-    more than the operation itself, and is needed only when there is an error.
-    """
-    if isinstance(x, Value):
-        return x._name()
-    return _fmt(x) if isinstance(x, float) else x
+
+def _op_text(op: Union[str, tuple]) -> str:
+    """The text of an op stored as text or as (template, folded number)."""
+    return op[0].format(_fmt(op[1])) if isinstance(op, tuple) else op
 
 
 def _fmt(c: float) -> str:
     """A folded constant as it appears in `op`: `2` rather than `2.0`, exact otherwise."""
-    return str(int(c)) if c.is_integer() and abs(c) < 1e16 else repr(c)
+    # NOTE: repr is exact and writes integral floats below 1e16 as "2.0"; int(-0.0) would
+    # lose the sign of -0.0.
+    text = repr(c)
+    return text[:-2] if text.endswith(".0") else text

@@ -1,0 +1,121 @@
+"""`tinygrad-bp demo`: the article replayed, end to end through a real subprocess."""
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tinygrad_bp.demo import replay
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def article_by_hand():
+    """The NOTES.md formulas for the default 2-3-2 network, with floats only."""
+    x, y = (0.05, 0.10), (0.01, 0.99)
+    w = [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
+    z_h = [w[2 * j] * x[0] + w[2 * j + 1] * x[1] + 0.35 for j in range(3)]
+    a_h = [sigmoid(z) for z in z_h]
+    z_o = [sum(w[6 + 3 * j + k] * a_h[k] for k in range(3)) + 0.60 for j in range(2)]
+    a_o = [sigmoid(z) for z in z_o]
+    cost = 0.5 * sum((y[j] - a_o[j]) ** 2 for j in range(2))
+    d_o = [(a_o[j] - y[j]) * a_o[j] * (1 - a_o[j]) for j in range(2)]
+    dw7 = d_o[0] * a_h[0]
+    dw1 = (d_o[0] * w[6] + d_o[1] * w[9]) * a_h[0] * (1 - a_h[0]) * x[0]
+    return {"a_o1": a_o[0], "C": cost, "w7": dw7, "w1": dw1}
+
+
+@pytest.fixture(scope="module")
+def demo_output(run_cli, tmp_path_factory):
+    """One real run of the command, shared by the tests that only read its output."""
+    folder = tmp_path_factory.mktemp("demo")
+    return run_cli("demo", cwd=folder), folder
+
+
+def number_after(text, pattern):
+    return float(re.search(pattern + r"\s*=?\s*(-?[\d.e-]+)", text).group(1))
+
+
+def test_demo_succeeds_and_writes_the_default_svg(demo_output):
+    result, folder = demo_output
+    assert result.returncode == 0, result.stderr
+    svg = folder / "tinygrad-bp-demo.svg"
+    assert f"wrote {svg.name}" in result.stdout
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+
+
+def test_demo_prints_the_cost_of_the_notes_formulas(demo_output):
+    expected = article_by_hand()
+    assert number_after(demo_output[0].stdout, r"C = ½ Σ_j \(y_j − a_oj\)²") == \
+        pytest.approx(expected["C"], abs=1e-6)
+
+
+def test_demo_prints_the_hand_derived_w7_and_w1_gradients(demo_output):
+    expected = article_by_hand()
+    rows = dict(re.findall(r"^   (w\d+|b\d)\s+(\S+)\s+\S+\s+\S+$", demo_output[0].stdout, re.M))
+    assert len(rows) == 17
+    assert float(rows["w7"]) == pytest.approx(expected["w7"], rel=1e-12)
+    assert float(rows["w1"]) == pytest.approx(expected["w1"], rel=1e-12)
+
+
+def test_demo_reports_engine_and_equations_agreeing(demo_output):
+    largest = number_after(demo_output[0].stdout, r"largest difference:")
+    assert largest < 1e-15
+
+
+def test_demo_writes_out_one_path_for_w7_and_two_for_w1(demo_output):
+    out = demo_output[0].stdout
+    assert "∂C/∂w7: 1 path from C to w7" in out
+    assert "∂C/∂w1: 2 paths from C to w1" in out
+    assert "∂C/∂a_o1 · ∂a_o1/∂z_o1 · ∂z_o1/∂w7" in out
+
+
+def test_demo_sgd_step_lowers_the_cost(demo_output):
+    out = demo_output[0].stdout
+    before = number_after(out, r"C before")
+    after = number_after(out, r"C after")
+    assert before == pytest.approx(article_by_hand()["C"], abs=1e-6)
+    assert after < before
+
+
+def test_demo_highlights_the_w7_path_in_the_svg(demo_output):
+    svg = ET.parse(demo_output[1] / "tinygrad-bp-demo.svg").getroot()
+    texts = " ".join(t.text or "" for t in svg.iter() if t.tag.endswith("text"))
+    assert "1 chain-rule path from w7 to C" in texts
+
+
+def test_no_svg_skips_the_picture(run_cli, tmp_path):
+    result = run_cli("demo", "--no-svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert "Graph of C" not in result.stdout
+
+
+def test_svg_option_chooses_the_path(run_cli, tmp_path):
+    target = tmp_path / "article.svg"
+    result = run_cli("demo", "--svg", target)
+    assert result.returncode == 0, result.stderr
+    ET.parse(target)
+
+
+def test_unwritable_svg_path_exits_1_after_the_text(run_cli, tmp_path):
+    result = run_cli("demo", "--svg", tmp_path / "missing" / "net.svg")
+    assert result.returncode == 1
+    assert "6. One SGD step" in result.stdout
+    assert "--no-svg" in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_svg_and_no_svg_together_is_bad_usage(run_cli):
+    result = run_cli("demo", "--svg", "a.svg", "--no-svg")
+    assert result.returncode == 2
+
+
+def test_replay_learning_rate_changes_the_step():
+    small = [line for line in replay(lr=0.1, svg=None) if "C after" in line]
+    large = [line for line in replay(lr=1.0, svg=None) if "C after" in line]
+    assert small != large

@@ -1,0 +1,265 @@
+"""SGD, the mini-batch training loop and the built-in data set."""
+
+import doctest
+import math
+import random
+
+import pytest
+
+import tinygrad_bp.data
+import tinygrad_bp.optim
+import tinygrad_bp.train
+from tinygrad_bp.backprop import backprop
+from tinygrad_bp.data import CENTRES, RADIUS, Sample, two_clouds
+from tinygrad_bp.engine import Value
+from tinygrad_bp.losses import binary_cross_entropy, mse
+from tinygrad_bp.nn import MLP
+from tinygrad_bp.optim import SGD
+from tinygrad_bp.train import Epoch, evaluate, train, train_step
+
+from nested_close import assert_nested_close  # tests/nested_close.py
+
+TOL = 1e-12
+
+
+def averaged_step(weights, biases, batch, lr):
+    """w − (η/m) Σ_x ∂C_x/∂w, with each ∂C_x/∂w from the plain-float BP1–BP4."""
+    m = len(batch)
+    grads = [backprop(weights, biases, x, y) for x, y in batch]
+    new_w = [[[w_jk - lr / m * sum(g.nabla_w[l][j][k] for g in grads)
+               for k, w_jk in enumerate(row)] for j, row in enumerate(matrix)]
+             for l, matrix in enumerate(weights)]
+    new_b = [[b_j - lr / m * sum(g.nabla_b[l][j] for g in grads) for j, b_j in enumerate(vector)]
+             for l, vector in enumerate(biases)]
+    return new_w, new_b
+
+
+# --- SGD
+
+def test_sgd_step_moves_each_parameter_by_minus_lr_times_grad():
+    a, b = Value(1.0), Value(-2.0)
+    a.grad, b.grad = 0.5, -3.0
+    SGD([a, b], lr=0.1).step()
+    assert (a.data, b.data) == (1.0 - 0.1 * 0.5, -2.0 + 0.1 * 3.0)
+
+
+def test_sgd_zero_grad_resets_the_gradients():
+    a = Value(1.0)
+    a.grad = 4.0
+    SGD([a], lr=1).zero_grad()
+    assert a.grad == 0.0
+
+
+@pytest.mark.parametrize("lr", [0, -0.5, math.nan, math.inf, True, "0.1"])
+def test_sgd_refuses_a_learning_rate_that_is_not_positive_and_finite(lr):
+    with pytest.raises(ValueError, match=r"learning rate lr must be a positive finite number"):
+        SGD([Value(1.0)], lr)
+
+
+def test_sgd_refuses_an_inner_node():
+    x = Value(2.0, label="x")
+    with pytest.raises(ValueError, match=r"SGD can only move leaves .* '\* 3'"):
+        SGD([x * 3], lr=0.1)
+
+
+def test_sgd_refuses_the_same_parameter_twice():
+    w = Value(1.0)
+    with pytest.raises(ValueError, match=r"the same parameter twice"):
+        SGD([w, w], lr=0.1)
+
+
+def test_sgd_refuses_numbers():
+    with pytest.raises(TypeError, match=r"SGD optimises Values, got float"):
+        SGD([1.0], lr=0.1)
+
+
+def test_sgd_step_that_would_overflow_names_the_parameter_and_moves_nothing():
+    a, b = Value(1.0, label="a"), Value(1e308, label="b")
+    a.grad, b.grad = 1.0, -1e308
+    with pytest.raises(OverflowError, match=r"would set 'b' \(data=1e\+308\) to inf .* "
+                                            r"training diverged"):
+        SGD([a, b], lr=10.0).step()
+    assert (a.data, b.data) == (1.0, 1e308)
+
+
+def test_sgd_repr_shows_size_and_learning_rate():
+    assert repr(SGD(MLP(2, [3, 2], seed=0).parameters(), lr=0.5)) == "SGD(17 parameters, lr=0.5)"
+
+
+# --- one mini-batch step
+
+def test_minibatch_step_equals_the_average_of_per_sample_gradients_applied_once():
+    net = MLP(3, [4, 4, 2], seed=3)
+    rng = random.Random(1)
+    batch = [Sample([rng.uniform(-1, 1) for _ in range(3)], [rng.random(), rng.random()])
+             for _ in range(5)]
+    expected_w, expected_b = averaged_step(net.weights(), net.biases(), batch, lr=0.7)
+    train_step(net, batch, SGD(net.parameters(), lr=0.7))
+    assert_nested_close(net.weights(), expected_w, TOL)
+    assert_nested_close(net.biases(), expected_b, TOL)
+
+
+def test_minibatch_step_equals_the_mean_of_engine_per_sample_gradients():
+    net = MLP(2, [3, 2], seed=4)
+    batch = two_clouds(6)
+    per_sample = []
+    for x, y in batch:
+        net.zero_grad()
+        mse(net(x), y).backward()
+        per_sample.append([p.grad for p in net.parameters()])
+    before = [p.data for p in net.parameters()]
+    train_step(net, batch, SGD(net.parameters(), lr=1.5))
+    for i, p in enumerate(net.parameters()):
+        mean = sum(g[i] for g in per_sample) / len(batch)
+        assert p.data == pytest.approx(before[i] - 1.5 * mean, abs=TOL)
+
+
+def test_train_step_returns_the_batch_cost_before_the_step():
+    net = MLP(2, [3, 2], seed=0)
+    batch = two_clouds(4)
+    expected = sum(mse(net(x), y).data for x, y in batch) / 4
+    assert train_step(net, batch, SGD(net.parameters(), lr=1.0)) == pytest.approx(expected, abs=TOL)
+
+
+def test_gradients_do_not_leak_from_one_step_into_the_next():
+    net = MLP(2, [3, 2], seed=0)
+    data = two_clouds(4)
+    optimizer = SGD(net.parameters(), lr=1.0)
+    train_step(net, data[:2], optimizer)
+    expected_w, expected_b = averaged_step(net.weights(), net.biases(), data[2:], lr=1.0)
+    train_step(net, data[2:], optimizer)
+    assert_nested_close(net.weights(), expected_w, TOL)
+    assert_nested_close(net.biases(), expected_b, TOL)
+
+
+# --- the training loop
+
+def test_epoch_steps_through_the_seeded_shuffle_with_a_smaller_last_batch():
+    net = MLP(2, [3, 2], seed=1)
+    data = two_clouds(5)
+    weights, biases = net.weights(), net.biases()
+    order = list(range(5))
+    random.Random(9).shuffle(order)
+    for batch in ([0, 1], [2, 3], [4]):       # 5 samples, batch size 2: the last batch holds 1
+        weights, biases = averaged_step(weights, biases, [data[order[i]] for i in batch], lr=0.8)
+    train(net, data, epochs=1, batch_size=2, lr=0.8, seed=9)
+    assert_nested_close(net.weights(), weights, TOL)
+    assert_nested_close(net.biases(), biases, TOL)
+
+
+def test_batch_size_beyond_the_data_makes_a_full_batch_step():
+    net = MLP(2, [3, 2], seed=1)
+    data = two_clouds(6)
+    expected_w, _ = averaged_step(net.weights(), net.biases(), data, lr=0.5)
+    train(net, data, epochs=1, batch_size=100, lr=0.5, seed=0)
+    assert_nested_close(net.weights(), expected_w, TOL)
+
+
+def test_training_lowers_the_cost_and_separates_the_two_clouds():
+    net, data = MLP(2, [3, 2], seed=0), two_clouds()
+    start_cost, start_accuracy = evaluate(net, data)
+    history = train(net, data, epochs=20, batch_size=10, lr=2.0, seed=0)
+    assert start_accuracy == 0.5
+    assert history[-1].cost < start_cost / 10
+    assert history[-1].accuracy == 1.0
+
+
+def test_training_with_cross_entropy_lowers_the_cross_entropy():
+    net, data = MLP(2, [3, 2], seed=0), two_clouds(40)
+    start_cost, _ = evaluate(net, data, binary_cross_entropy)
+    history = train(net, data, epochs=5, batch_size=10, lr=1.0, seed=0, loss=binary_cross_entropy)
+    assert history[-1].cost < start_cost / 2
+
+
+def test_same_seed_gives_the_same_history_and_weights():
+    runs = []
+    for _ in range(2):
+        net = MLP(2, [3, 2], seed=5)
+        runs.append((train(net, two_clouds(30), epochs=3, batch_size=7, lr=1.0, seed=5),
+                     net.weights()))
+    assert runs[0] == runs[1]
+
+
+def test_different_shuffle_seeds_give_different_weights():
+    weights = []
+    for seed in (1, 2):
+        net = MLP(2, [3, 2], seed=0)
+        train(net, two_clouds(30), epochs=1, batch_size=7, lr=1.0, seed=seed)
+        weights.append(net.weights())
+    assert weights[0] != weights[1]
+
+
+def test_training_neither_uses_nor_changes_the_global_random_state():
+    random.seed(42)
+    expected = random.random()
+    random.seed(42)
+    train(MLP(2, [3, 2], seed=0), two_clouds(10), epochs=2, batch_size=3, lr=1.0, seed=0)
+    assert random.random() == expected
+
+
+def test_history_has_one_record_of_plain_floats_per_epoch():
+    net, data = MLP(2, [3, 2], seed=0), two_clouds(10)
+    history = train(net, data, epochs=3, batch_size=4, lr=1.0, seed=0)
+    assert [h.epoch for h in history] == [1, 2, 3]
+    assert all(type(h.cost) is float and type(h.accuracy) is float for h in history)
+    assert history[-1] == Epoch(3, *evaluate(net, data))
+
+
+def test_on_epoch_receives_each_record_as_it_is_made():
+    seen = []
+    history = train(MLP(2, [3, 2], seed=0), two_clouds(10), epochs=2, batch_size=5, lr=1.0,
+                    seed=0, on_epoch=seen.append)
+    assert seen == history
+
+
+@pytest.mark.parametrize("option, value", [("epochs", 0), ("epochs", -1), ("batch_size", 0),
+                                           ("batch_size", 2.5)])
+def test_train_refuses_counts_that_are_not_positive_ints(option, value):
+    options = dict(epochs=1, batch_size=2, lr=1.0)
+    options[option] = value
+    with pytest.raises(ValueError, match=rf"{option} must be a positive int, got {value!r}"):
+        train(MLP(2, [3, 2], seed=0), two_clouds(4), **options)
+
+
+def test_train_refuses_empty_data():
+    with pytest.raises(ValueError, match=r"train on no data"):
+        train(MLP(2, [3, 2], seed=0), [], epochs=1, batch_size=1, lr=1.0)
+
+
+def test_evaluate_is_the_mean_cost_and_accuracy_as_plain_floats():
+    net, data = MLP(2, [3, 2], seed=0), two_clouds(6)
+    cost, accuracy = evaluate(net, data)
+    assert cost == pytest.approx(sum(mse(net(x), y).data for x, y in data) / 6, abs=TOL)
+    assert type(cost) is float and type(accuracy) is float
+
+
+# --- the built-in data set
+
+def test_two_clouds_is_the_same_on_every_call():
+    assert two_clouds(50, seed=3) == two_clouds(50, seed=3)
+    assert two_clouds(50, seed=3) != two_clouds(50, seed=4)
+
+
+def test_two_clouds_alternates_one_hot_classes():
+    assert [s.y for s in two_clouds(4)] == [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+
+
+def test_two_clouds_points_lie_in_their_class_disc():
+    for x, y in two_clouds(200):
+        cx, cy = CENTRES[y.index(1.0)]
+        assert math.hypot(x[0] - cx, x[1] - cy) <= RADIUS
+
+
+def test_two_clouds_are_separated_by_the_line_x1_plus_x2_equals_0():
+    assert all((x[0] + x[1] > 0) == (y[1] == 1.0) for x, y in two_clouds(200))
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.0, True])
+def test_two_clouds_refuses_a_count_that_is_not_positive(n):
+    with pytest.raises(ValueError, match=r"n must be a positive int"):
+        two_clouds(n)
+
+
+def test_docstring_examples_hold():
+    for module in (tinygrad_bp.optim, tinygrad_bp.train, tinygrad_bp.data):
+        assert doctest.testmod(module).failed == 0

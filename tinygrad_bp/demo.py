@@ -1,0 +1,123 @@
+"""The article, replayed: `tinygrad-bp demo`.
+
+On the labelled 2-3-2 sigmoid network and its default sample (`nn.article_network`),
+in the article's order:
+
+1. the forward pass, z^l = w^l a^(l-1) + b^l and a^l = σ(z^l), neuron by neuron;
+2. the quadratic cost C = ½ Σ_j (y_j − a_j)²;
+3. the errors δ from BP1 and BP2, beside the engine's ∂C/∂z (they are the same thing);
+4. all 17 gradients from `C.backward()` beside those of the four equations (BP3, BP4),
+   computed by `tinygrad_bp.backprop` without the engine;
+5. the chain rule for w7 and for w1 written out with numbers (section 5);
+6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
+7. the graph of C with the chain-rule path of w7 highlighted, as SVG.
+
+`replay()` yields the report line by line, so a command line shows it as it goes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Sequence, Union
+
+from tinygrad_bp.backprop import Backprop, backprop
+from tinygrad_bp.checking import explain
+from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.losses import mse
+from tinygrad_bp.nn import MLP, article_network
+from tinygrad_bp.optim import SGD
+
+DEFAULT_SVG = "tinygrad-bp-demo.svg"
+DEFAULT_LR = 0.5
+
+
+def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) -> Iterator[str]:
+    """The article's walk-through as lines of text; writes the graph to `svg` unless None.
+
+        >>> lines = list(replay(svg=None))
+        >>> lines[0]
+        "The article's 2-3-2 sigmoid network, x = (0.05, 0.1), y = (0.01, 0.99)"
+    """
+    net, x, y = article_network()
+    C = mse(net(x), y)
+    C.backward()
+    nodes = _by_label(C)
+    reference = backprop(net.weights(), net.biases(), [v.data for v in x], y)
+    neurons = [[n.name for n in layer.neurons] for layer in net.layers]
+
+    yield (f"The article's 2-3-2 sigmoid network, x = ({_join(v.data for v in x)}), "
+           f"y = ({_join(y)})")
+    yield ""
+    yield "1. Forward pass: z = Σ_k w_k a_k + b, a = σ(z), layer by layer"
+    yield f"   {'neuron':<8}{'z':>12}{'a':>12}"
+    for name in (n for layer in neurons for n in layer):
+        yield f"   {name:<8}{nodes['z_' + name].data:>12.6f}{nodes['a_' + name].data:>12.6f}"
+    yield ""
+    yield f"2. Cost: C = ½ Σ_j (y_j − a_oj)² = {C.data:.6f}"
+    yield ""
+    yield "3. Errors δ = ∂C/∂z: BP1 for the output layer, BP2 backwards from it"
+    yield "   BP1: δ^L = (a^L − y) ⊙ σ'(z^L)      BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)"
+    yield f"   {'neuron':<8}{'δ (equations)':>16}{'∂C/∂z (engine)':>18}"
+    for layer in reversed(range(len(neurons))):
+        for j, name in enumerate(neurons[layer]):
+            yield (f"   {name:<8}{reference.deltas[layer][j]:>16.8g}"
+                   f"{nodes['z_' + name].grad:>18.8g}")
+    yield ""
+    yield from _gradient_table(net, reference)
+    yield ""
+    yield "5. The chain rule by hand (section 5): every path from C to the weight"
+    for weight in ("w7", "w1"):
+        yield ""
+        yield from _indent(str(explain(C, weight)))
+    yield ""
+    yield from _sgd_step(net, x, y, lr)
+    if svg is not None:
+        import viz  # NOTE: only here: drawing is the one part that needs graphviz
+
+        yield ""
+        path = viz.render(C, svg, highlight=nodes["w7"])
+        yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+
+
+def _gradient_table(net: MLP, reference: Backprop) -> Iterator[str]:
+    """Section 4: each parameter's ∂C/∂p from the engine and from BP3/BP4."""
+    engine_w, engine_b = net.gradients()
+    rows = []
+    for l, layer in enumerate(net.layers):
+        for j, neuron in enumerate(layer.neurons):
+            for k, w in enumerate(neuron.w):
+                rows.append((w.label, engine_w[l][j][k], reference.nabla_w[l][j][k]))
+            rows.append((neuron.b.label, engine_b[l][j], reference.nabla_b[l][j]))
+    yield (f"4. All {len(rows)} gradients: the engine (C.backward()) beside the four "
+           f"equations (BP3: ∂C/∂b = δ, BP4: ∂C/∂w_jk = a_k δ_j)")
+    yield f"   {'param':<7}{'engine':>22}{'equations':>22}{'|difference|':>14}"
+    for label, by_engine, by_equations in rows:
+        yield (f"   {label:<7}{by_engine!r:>22}{by_equations!r:>22}"
+               f"{abs(by_engine - by_equations):>14.2g}")
+    largest = max(abs(e - r) for _, e, r in rows)
+    yield f"   largest difference: {largest:.2g}"
+
+
+def _sgd_step(net: MLP, x: Sequence[Value], y: Sequence[float], lr: float) -> Iterator[str]:
+    """Section 6: one gradient-descent step on a copy of the network."""
+    copy = MLP.from_weights(net.weights(), net.biases())
+    before = mse(copy(x), y)
+    before.backward()
+    SGD(copy.parameters(), lr).step()
+    after = mse(copy(x), y)
+    yield f"6. One SGD step, p ← p − η ∂C/∂p with η = {lr:g}:"
+    yield f"   C before = {before.data:.6f}, C after = {after.data:.6f} " \
+          f"({after.data - before.data:+.6f})"
+
+
+def _by_label(root: Value) -> Dict[str, Value]:
+    return {node.label: node for node in trace(root) if node.label}
+
+
+def _join(numbers: Iterable[float]) -> str:
+    return ", ".join(f"{n:g}" for n in numbers)
+
+
+def _indent(text: str) -> List[str]:
+    return ["   " + line for line in text.splitlines()]
+

@@ -1,0 +1,280 @@
+"""Safe arithmetic expressions over `Value`s, for the command line.
+
+`parse("tanh(a * b + exp(a))")` reads an expression with Python's own parser
+(`ast.parse(..., mode="eval")`) and keeps it only if every node of the syntax
+tree is on a short whitelist:
+
+- numbers (int or float literals) and variable names;
+- the binary operators `+ - * / **`, unary `-` and `+`, parentheses;
+- calls `exp(x)`, `log(x)`, `tanh(x)`, `sigmoid(x)`, `relu(x)`: one positional argument.
+
+Anything else (attribute access, other calls, keywords, lambdas, subscripts,
+comparisons, strings...) raises `ExpressionError` naming the construct and its
+1-based column. The tree is evaluated by walking it; nothing is ever passed to
+`eval` or `exec`.
+
+    >>> e = parse("tanh(a * b + exp(a))")
+    >>> e.variables
+    ('a', 'b')
+    >>> from tinygrad_bp.engine import Value
+    >>> e.evaluate({"a": Value(2.0, label="a"), "b": Value(-3.0, label="b")}).data
+    0.8829630488148452
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import operator
+import warnings
+from typing import Dict, List, Mapping, Tuple, Union
+
+from tinygrad_bp.engine import Value
+
+FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow}
+_UNARY = (ast.USub, ast.UAdd)
+_SYMBOLS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<",
+            ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
+            ast.Not: "not", ast.Invert: "~"}
+
+# What a rejected construct is called in an error message.
+_CONSTRUCTS = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
+    ast.Compare: "comparison", ast.BoolOp: "boolean operator", ast.IfExp: "conditional",
+    ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set",
+    ast.ListComp: "comprehension", ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension", ast.GeneratorExp: "generator expression",
+    ast.JoinedStr: "f-string", ast.Starred: "starred expression", ast.Await: "await",
+    ast.Yield: "yield", ast.YieldFrom: "yield", ast.NamedExpr: "assignment expression",
+    ast.Slice: "slice",
+}
+
+Operand = Union[Value, float]
+
+
+class ExpressionError(ValueError):
+    """An expression or binding that is not allowed, with the 1-based `column` of the fault."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(f"column {column}: {message}")
+        self.message = message
+        self.column = column
+
+
+class BindingError(ValueError):
+    """Variables and bindings that do not match: a variable without a value, or the reverse."""
+
+
+class Expression:
+    """A parsed, checked expression: `variables` in order of first appearance, `evaluate()`."""
+
+    def __init__(self, text: str, nodes: List[ast.expr]) -> None:
+        self.text = text
+        self._nodes = nodes             # checked syntax nodes, root first, each before its operands
+        names: List[str] = []
+        for node in nodes:
+            if isinstance(node, ast.Name) and node.id not in names:
+                names.append(node.id)
+        self.variables: Tuple[str, ...] = tuple(names)
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        """The expression built from `values` (one `Value` per variable) as a graph.
+
+        A missing variable raises `BindingError` naming it. Numbers in the expression are
+        folded into the nodes that use them, as the engine does for `a * 3`; an
+        expression of numbers only gives a leaf `Value` of its result. Errors of the
+        engine (log of a negative number, division by zero) propagate unchanged.
+        """
+        self._check_bound(values)
+        result: Dict[ast.expr, Operand] = {}
+        for node in reversed(self._nodes):      # operands before the node that uses them
+            result[node] = _evaluate(node, result, values)
+        root = result[self._nodes[0]]
+        return root if isinstance(root, Value) else Value(root)
+
+    def _check_bound(self, names: Mapping[str, object]) -> None:
+        unbound = [name for name in self.variables if name not in names]
+        if unbound:
+            raise BindingError(f"no value for {', '.join(unbound)} in {self.text!r}: "
+                               f"give one as {unbound[0]}=NUMBER")
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r}, variables={self.variables!r})"
+
+
+def parse(text: str) -> Expression:
+    """Parse `text` into an `Expression`, or raise `ExpressionError` saying what is not allowed.
+
+    Precedence is Python's: `**` binds tighter than unary minus, so `-2**a` is `-(2**a)`.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+    stripped = text.strip()
+    # NOTE: the parser sees the stripped text; leading blanks shift every column.
+    shift = len(text) - len(text.lstrip())
+    if not stripped:
+        raise ExpressionError("the expression is empty", 1)
+    for column, character in enumerate(text, start=1):
+        # NOTE: one printable line, so that columns mean what they say (and no NUL bytes).
+        if not character.isprintable():
+            raise ExpressionError(f"character {character!r} is not allowed", column)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)      # e.g. for `2(a)`: refused below
+            tree = ast.parse(stripped, mode="eval").body
+    except SyntaxError as error:
+        detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
+        raise ExpressionError(f"invalid syntax{detail}", (error.offset or 1) + shift) from None
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply for Python's parser", 1) \
+            from None
+    return Expression(text, _checked_nodes(tree, stripped, shift))
+
+
+def parse_bindings(text: str) -> Dict[str, float]:
+    """`"a=2,b=-3"` as `{"a": 2.0, "b": -3.0}`; blanks around names and numbers are allowed,
+    and an empty text binds nothing.
+
+    Raises `ExpressionError` (with the column of the faulty pair) for a pair without
+    `=`, a name that is not a variable name, a value that is not a finite number, or
+    a name bound twice.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
+    bindings: Dict[str, float] = {}
+    if not text.strip():
+        return bindings
+    column = 1
+    for pair in text.split(","):
+        name, equals, number = (part.strip() for part in pair.partition("="))
+        if not pair.strip():
+            raise ExpressionError("empty binding: remove the extra comma", column)
+        if not equals:
+            raise ExpressionError(f"{pair.strip()!r} is not of the form name=number", column)
+        if not name.isidentifier() or name in FUNCTIONS or keyword.iskeyword(name):
+            raise ExpressionError(f"{name!r} is not a variable name", column)
+        if name in bindings:
+            raise ExpressionError(f"{name!r} is bound twice", column)
+        try:
+            value = float(number)
+        except ValueError:
+            raise ExpressionError(f"{name}={number!r}: the value is not a number", column) \
+                from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"{name}={number}: the value must be finite", column)
+        bindings[name] = value
+        column += len(pair) + 1
+    return bindings
+
+
+def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Value]:
+    """One labelled leaf `Value` per variable of `expression`, in order of first appearance.
+
+    Raises `BindingError` for a variable without a binding or a binding that the
+    expression does not use (most likely a typo in either).
+
+        >>> bind(parse("a * b"), {"b": -3.0, "a": 2.0})
+        {'a': Value(label='a', data=2, grad=0), 'b': Value(label='b', data=-3, grad=0)}
+    """
+    expression._check_bound(bindings)
+    unused = [name for name in bindings if name not in expression.variables]
+    if unused:
+        raise BindingError(f"{', '.join(unused)} bound but not used in {expression.text!r}")
+    return {name: Value(bindings[name], label=name) for name in expression.variables}
+
+
+def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
+    """Every node of `tree`, root first, left to right; `ExpressionError` at the first bad one."""
+    nodes: List[ast.expr] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(reversed(_operands(node, line, shift)))
+    return nodes
+
+
+def _column(node: ast.expr, line: str) -> int:
+    """The 1-based column of `node` in `line`: of its operator for a binary operation,
+    of the attribute's name for attribute access, else where the node starts."""
+    if isinstance(node, ast.BinOp) and node.left.end_lineno == node.lineno == 1:
+        between = line[node.left.end_col_offset:]
+        return node.left.end_col_offset + len(between) - len(between.lstrip(" )")) + 1
+    if isinstance(node, ast.Attribute) and node.end_lineno == 1:
+        return node.end_col_offset - len(node.attr) + 1
+    return node.col_offset + 1
+
+
+def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
+    """The operands of a whitelisted `node`; `ExpressionError` if `node` is not allowed."""
+    column = _column(node, line) + shift
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExpressionError(f"{type(node.value).__name__} literal {node.value!r} is not "
+                                  f"allowed: only numbers", column)
+        if not math.isfinite(float(node.value)) if isinstance(node.value, float) \
+                else abs(node.value) >= 2 ** 1024:
+            raise ExpressionError("number too large for a float", column)
+        return []
+    if isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(x)", column)
+        return []
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            raise ExpressionError(f"operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only + - * / **", column)
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        if type(node.op) not in _UNARY:
+            raise ExpressionError(f"unary operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only - and +", column)
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            _checked_nodes(node.func, line, shift)      # name what is wrong inside, if anything
+            raise ExpressionError(f"only calls of {', '.join(FUNCTIONS)} by name are allowed",
+                                  column)
+        _check_call(node, column)
+        return [node.args[0]]
+    construct = _CONSTRUCTS.get(type(node), type(node).__name__)
+    raise ExpressionError(f"{construct} is not allowed", column)
+
+
+def _check_call(node: ast.Call, column: int) -> None:
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise ExpressionError(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}",
+                              column)
+    if node.keywords:
+        raise ExpressionError(f"keyword argument in {name}(...) is not allowed", column)
+    if len(node.args) != 1:
+        raise ExpressionError(f"{name} takes exactly one argument, got {len(node.args)}",
+                              column)
+
+
+def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
+              values: Mapping[str, Value]) -> Operand:
+    """The value of one checked node, its operands' values already in `result`."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = result[node.operand]
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = result[node.left], result[node.right]
+        if not isinstance(left, Value) and not isinstance(right, Value):
+            # NOTE: numbers only: computed through a leaf so that 1/0 or (-8)**0.5 fail
+            # with the engine's messages, then folded back into a number.
+            return _BINARY[type(node.op)](Value(left), right).data
+        return _BINARY[type(node.op)](left, right)
+    argument = result[node.args[0]]             # a call: the only construct left
+    if not isinstance(argument, Value):
+        argument = Value(argument)
+    return getattr(argument, node.func.id)()
