@@ -12,12 +12,14 @@ it once with Python's builtin `compile()`:
     >>> step = compile(f, [0.5, -0.3], [1.0, 2.0])
     >>> out, (dw, dx) = step([0.1, 0.2], [3.0, 4.0])
     >>> round(out, 6), [round(g, 6) for g in dw]
-    (0.833655, [0.917843, 1.223791])
+    (0.800499, [1.077604, 1.436805])
 
 The replay returns the output and ∂out/∂(every argument), bit-for-bit what the eager
 engine gives for the same arguments: each node is regenerated from its `op` with the
 same float operations in the same order, and the gradients accumulate edge by edge
-in the order of `Value.backward()`.
+in the order of `Value.backward()`. Where the replay meets a number the graph cannot
+take (a log of a negative number, a division by 0, an overflow), f is run eagerly on
+the same arguments instead: the engine raises its own error, naming the node.
 
 Like JAX's jit, compile captures one graph. Python control flow that looks at values
 (`if x.data > 0`, a loop whose length depends on a value) is frozen at trace time:
