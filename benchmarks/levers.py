@@ -1,10 +1,11 @@
-"""The effect of each engine lever: the first engine (git commit BASE) against this one.
+"""The effect of each engine lever: the engine before them (git commit BASE) against this one.
 
     python3 benchmarks/levers.py [BASE]
 
 Both engines are loaded into one process and timed interleaved (medians of 7 after a
 warm-up), on the same graphs. A lever measured on its own swaps one function of the
-base engine for this one's, everything else equal. The last table switches the cyclic
+base engine for this one's, everything else equal. BASE defaults to main's engine as
+it was when the levers were merged onto it (89a5d62). The last table switches the cyclic
 garbage collector off inside the timed region only (and back on), to show how much of
 each figure is GC: this script, not the library, touches the GC.
 """
@@ -26,7 +27,7 @@ from micrograd.engine import Value as MicroValue  # noqa: E402
 
 from tinygrad_bp import engine as new            # noqa: E402
 
-BASE = sys.argv[1] if len(sys.argv) > 1 else "1f181ce"
+BASE = sys.argv[1] if len(sys.argv) > 1 else "89a5d62"
 
 
 def load_base():
