@@ -110,6 +110,15 @@ def test_replay_raises_the_eager_error_where_eager_fails(program, example, data)
         assert [bits(out)] + [bits(g) for g in grads] == [bits(x) for x in [want[0]] + want[1]]
 
 
+def test_zero_gradients_have_the_sign_eager_gives():
+    def f(x, y):
+        return (x.relu() * y) * -1.0        # at x < 0: terms of -0.0 into both gradients
+    out, grads = compile(f, -1.0, 2.0)(-3.0, 5.0)
+    want = eager(f, -3.0, 5.0)
+    assert [bits(out)] + [bits(g) for g in grads] == [bits(want[0])] + [bits(g) for g in want[1]]
+    assert bits(grads[1]) == bits(0.0)
+
+
 # --- an MLP training step: parameters, a batch of inputs and targets as lists
 
 def mlp_cost(params, xs, ys):
