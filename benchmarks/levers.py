@@ -13,6 +13,8 @@ each figure is GC: this script, not the library, touches the GC.
 from __future__ import annotations
 
 import gc
+import math
+import random
 import statistics
 import subprocess
 import sys
@@ -21,12 +23,16 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from micrograd.engine import Value as MicroValue  # noqa: E402
 
+import bench                                     # noqa: E402
 from tinygrad_bp import engine as new            # noqa: E402
 
+_rng = random.Random(0)
+XS = [[_rng.uniform(-2, 2), _rng.uniform(-2, 2)] for _ in range(64)]
+YS = [[math.sin(x0) * math.cos(x1)] for x0, x1 in XS]
 BASE = sys.argv[1] if len(sys.argv) > 1 else "89a5d62"
 
 
@@ -116,10 +122,14 @@ def main():
             lambda: old_graph.backward(), lambda: new_graph.backward())
     print("\n| GC share | GC on | GC off | on / off |")
     print("| --- | ---: | ---: | ---: |")
+    mlp = bench.Network("mlp", (2, 16, 16, 1), ("tanh", "tanh", "linear"),
+                        bench.mlp_params((2, 16, 16, 1), 1), XS, YS, 1 / 128, 1, 0.1)
     for title, run in (
             ("build 50,000 nodes, Value operands", lambda: chain(new.Value, 50_000, False)),
             ("micrograd: the same", lambda: chain(MicroValue, 50_000, False)),
-            (f"backward() on a {n:,}-node chain", lambda: new_graph.backward())):
+            (f"backward() on a {n:,}-node chain", lambda: new_graph.backward()),
+            ("MLP step (bench.py's mlp)", mlp.setup("eager")),
+            ("micrograd: the same", mlp.setup("micrograd"))):
         on = median_times({"x": run})["x"]
         off = median_times({"x": run}, gc_on=False)["x"]
         print(f"| {title} | {on * 1e3:.1f} | {off * 1e3:.1f} | {on / off:.2f}× |")
