@@ -107,6 +107,10 @@ def main():
     print("| --- | ---: | ---: | ---: |")
     compare(f"trace, chain of {n:,} Value-operand nodes",
             lambda: old.trace(new_graph), lambda: new.trace(new_graph))
+    params = [new.Value(p) for p in bench.mlp_params((2, 16, 16, 1), 1)]
+    step = bench.mlp_cost(params, (2, 16, 16, 1), ("tanh", "tanh", "linear"), XS, YS, 1 / 128)
+    compare("trace, graph of bench.py's MLP step",
+            lambda: old.trace(step), lambda: new.trace(step))
     compare(f"backward loop (no trace), {n:,} nodes",
             lambda: old_backward_loop(nodes), lambda: new_backward_loop(nodes))
     compare("a · 0.3712345678, 50,000 times (message and op text made lazily)",

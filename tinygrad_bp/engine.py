@@ -271,9 +271,9 @@ def trace(root: Value) -> List[Value]:
     """
     # NOTE: the stack holds bare nodes: an inner node popped for the second time is
     # finished (its parents, pushed above it, have all been popped), a leaf is finished
-    # at once, and a copy of a finished node is skipped. This made trace 3.8× faster on
-    # a 100,000-node chain than pushing (node, flag) pairs through a generator
-    # (benchmarks/README.md). A graph has no cycles (a parent exists before its
+    # at once, and a copy of a finished node is skipped. This made trace about 4× faster
+    # on a 100,000-node chain, 1.7× on an MLP step, than pushing (node, flag) pairs through
+    # a generator (benchmarks/README.md). A graph has no cycles (a parent exists before its
     # children), so a node is never met again while its parents are being expanded.
     order: List[Value] = []
     expanded, done = set(), set()
