@@ -92,7 +92,7 @@ def test_an_unknown_expect_variable_exits_2_naming_it(run_cli):
 def test_a_bad_binding_exits_2_pointing_at_it(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=two")
     assert result.returncode == 2
-    assert "--at: column 5: y='two': the value is not a number" in result.stderr
+    assert "in --at, column 5: y='two': the value is not a number" in result.stderr
 
 
 def test_an_expression_undefined_at_the_point_exits_1(run_cli):

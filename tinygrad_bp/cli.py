@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+
+if TYPE_CHECKING:                   # the commands import what they use when they run
+    from tinygrad_bp.engine import Value
+    from tinygrad_bp.expr import Expression
+
+T = TypeVar("T")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +69,7 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
 
 def _run_graph(args: argparse.Namespace) -> int:
     """`tinygrad-bp graph`: 2 for bad usage, 1 when the computation or the drawing fails."""
-    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
+    from tinygrad_bp.expr import parse
     try:
         import viz
     except ImportError as error:
@@ -81,14 +87,9 @@ def _run_graph(args: argparse.Namespace) -> int:
         root, shown = _article_cost()
     else:
         try:
-            expression = parse(args.expression)
-        except ExpressionError as error:
-            return _fail("graph", f"in EXPR, {_pointing(error, args.expression)}", 2)
-        try:
-            variables = bind(expression, parse_bindings(args.at))
-        except ExpressionError as error:
-            return _fail("graph", f"in --at, {_pointing(error, args.at)}", 2)
-        except BindingError as error:
+            expression = _read(parse, args.expression, "EXPR")
+            variables = _variables(expression, args.at)
+        except _UsageError as error:
             return _fail("graph", str(error), 2)
         try:
             root = expression.evaluate(variables)
@@ -123,9 +124,24 @@ def _article_cost() -> tuple:
     return mse(net(x), y), net.parameters()
 
 
-def _pointing(error: Exception, text: str) -> str:
-    """An `ExpressionError`, then `text` with a caret under its column."""
-    return f"{error}\n  {text}\n  {' ' * (error.column - 1)}^"
+def _read(reader: Callable[[str], T], text: str, option: str) -> T:
+    """`reader(text)` for EXPR, --at or --expect; bad text is a `_UsageError` that shows
+    it with a caret under the column where it goes wrong."""
+    from tinygrad_bp.expr import ExpressionError
+    try:
+        return reader(text)
+    except ExpressionError as error:
+        raise _UsageError(f"in {option}, {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
+            from None
+
+
+def _variables(expression: Expression, at: str) -> Dict[str, Value]:
+    """Every variable of `expression` as a leaf labelled with its name, valued from --at."""
+    from tinygrad_bp.expr import BindingError, bind, parse_bindings
+    try:
+        return bind(expression, _read(parse_bindings, at, "--at"))
+    except BindingError as error:
+        raise _UsageError(str(error)) from None
 
 
 def _fail(command: str, message: str, status: int) -> int:
@@ -238,22 +254,12 @@ def _run_grad(args: argparse.Namespace) -> int:
     # Imported here: each command keeps its dependencies with it.
     from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
     from tinygrad_bp.engine import Value
-    from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
-
-    def read(reader: Callable[[str], object], text: str, option: str) -> object:
-        try:
-            return reader(text)
-        except ExpressionError as error:
-            raise _UsageError(f"{option}: {_pointing(error, text)}") from None
+    from tinygrad_bp.expr import parse, parse_bindings
 
     try:
-        expression = read(parse, args.expression, "EXPR")
-        at = read(parse_bindings, args.at, "--at") if args.at.strip() else {}
-        expected = read(parse_bindings, args.expect, "--expect") if args.expect.strip() else {}
-        try:
-            leaves = bind(expression, at)
-        except BindingError as error:
-            raise _UsageError(f"--at: {error}") from None
+        expression = _read(parse, args.expression, "EXPR")
+        leaves = _variables(expression, args.at)
+        expected = _read(parse_bindings, args.expect, "--expect")
         wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
             if args.wrt.strip() else list(expression.variables)
         for option, names in (("--wrt", wrt), ("--expect", list(expected))):
@@ -271,7 +277,7 @@ def _run_grad(args: argparse.Namespace) -> int:
     if not root.label and "f" not in leaves:
         root.label = "f"            # NOTE: unless the expression is one variable, or has an f
     root.backward()
-    point = ", ".join(f"{n}={at[n]!r}" for n in expression.variables)
+    point = ", ".join(f"{n}={leaves[n].data!r}" for n in expression.variables)
     print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
     print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
     for variable in wrt:
@@ -281,10 +287,10 @@ def _run_grad(args: argparse.Namespace) -> int:
         return 0
 
     def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
-        fixed = {n: Value(at[n], label=n) for n in expression.variables if n not in wrt}
+        fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
         return expression.evaluate({**fixed, **dict(zip(wrt, values))})
 
-    print(f"\n{gradcheck(f, *(at[n] for n in wrt), names=wrt)}")
+    print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
     report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
         else None
     if report is not None:
