@@ -399,3 +399,11 @@ def test_cluster_order_puts_hidden_layers_first_by_number():
                 ("hidden layer 1", "h1_10"), ("hidden layer 1", "h1_2")]
     assert [neuron for _, neuron in sorted(clusters, key=cluster_order)] == \
         ["h1_2", "h1_10", "h2_1", "o1", "o2"]
+
+
+def test_repr_counts_the_values_and_operations_drawn():
+    cost = article_cost()
+    nodes = trace(cost)
+    operations = sum(1 for node in nodes if node.parents)
+    assert repr(draw_dot(cost)) == (f"<ComputationGraph of C: {len(nodes)} Values, "
+                                    f"{operations} operations; .source holds the DOT>")

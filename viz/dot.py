@@ -35,6 +35,11 @@ class ComputationGraph(graphviz.Digraph):
     """A `graphviz.Digraph` that Jupyter shows through the renderer `find_renderer()` picks
     (so graphviz-pure works there too). Write files with `viz.render`."""
 
+    summary = "an empty graph"      # draw_dot says what it drew, for repr()
+
+    def __repr__(self) -> str:
+        return f"<ComputationGraph of {self.summary}; .source holds the DOT>"
+
     def _repr_mimebundle_(self, include: Optional[Iterable[str]] = None,
                           exclude: Optional[Iterable[str]] = None, **_: Any) -> Dict[str, Any]:
         wanted = {"image/svg+xml"} if include is None else set(include)
@@ -88,6 +93,9 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     dot = ComputationGraph(name="computation graph", graph_attr={
         "rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.3", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9"})
+    operations = sum(1 for node in nodes if node.parents)
+    dot.summary = (f"{root.label or 'the root'}: {len(nodes)} Values, "
+                   f"{operations} operations")
     caption = _caption(root, show_grad and not grads_known, target, paths)
     if caption:
         dot.attr(label=caption, labelloc="t")
