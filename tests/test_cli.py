@@ -1,6 +1,12 @@
 """The command line as a user runs it: a real subprocess."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 from tinygrad_bp import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_version_prints_the_package_version(run_cli):
@@ -13,3 +19,14 @@ def test_help_names_the_program(run_cli):
     result = run_cli("--help")
     assert result.returncode == 0
     assert "usage: tinygrad-bp" in result.stdout
+
+
+def test_importing_every_module_changes_no_interpreter_setting():
+    probe = ("import gc, sys\n"
+             "before = (sys.getrecursionlimit(), gc.isenabled(), gc.get_threshold())\n"
+             "import tinygrad_bp, tinygrad_bp.cli, tinygrad_bp.compiler, tinygrad_bp.demo, viz\n"
+             "after = (sys.getrecursionlimit(), gc.isenabled(), gc.get_threshold())\n"
+             "print(before == after, before, after)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.startswith("True"), result.stdout + result.stderr
