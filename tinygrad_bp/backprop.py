@@ -78,6 +78,8 @@ def backprop(weights: Sequence[Matrix], biases: Sequence[Sequence[float]],
     activations, zs = [x], []
     for w, b in zip(weights, biases):
         z = [_dot(row, activations[-1]) + b_j for row, b_j in zip(w, b)]
+        if not all(map(math.isfinite, z)):
+            raise OverflowError(f"z of layer {len(zs) + 1} overflows a float: {_fmt(z)}")
         zs.append(z)
         activations.append([sigmoid(z_j) for z_j in z])
 
@@ -110,9 +112,10 @@ def sigmoid(z: float) -> float:
 
 
 def sigmoid_prime(z: float) -> float:
-    """σ'(z) = σ(z)(1 − σ(z))."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    """σ'(z) = σ(z)(1 − σ(z)) = e / (1 + e)² with e = e^(−|z|)."""
+    # NOTE: σ(1 − σ) cancels to 0 for z ≫ 0 (σ'(40) would be 0, not 4.2e-18).
+    e = math.exp(-abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 def _dot(u: Sequence[float], v: Sequence[float]) -> float:

@@ -79,7 +79,7 @@ _ABSORBING = frozenset(("tanh", "sigmoid", "relu", "exp", "/", "C /", "**", "** 
 _BINARY = frozenset(("+", "-", "*", "/", "**"))
 _NAME = re.compile(r"\b(a|b|out|E|C|C1|CM1|LC)\b")
 _NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "fsum": math.fsum}
-_NUMBERS = frozenset((float, int))
+_NUMBERS = frozenset((float,))
 _CHUNK = 256        # values per fsum((...)) in the finiteness check
 
 
@@ -136,6 +136,7 @@ class Compiled:
         if not (_NUMBERS.issuperset(map(type, flat)) and math.isfinite(sum(flat))):
             for arg, spec, i in zip(args, self._specs, range(len(args))):
                 _check_numbers(arg, spec, f"argument {i}")
+            flat = [float(x) for x in flat]     # NOTE: as a leaf would: 2 ** 53 + 1 → float
         try:
             out, grads, check = self._replay(flat)
         except (ArithmeticError, ValueError, TypeError):

@@ -197,7 +197,8 @@ class Value:
         `self.grad` is set to 1. Gradients of leaves *accumulate* across calls (call
         `zero_grad()` between steps; a leaf root accumulates its 1 too); gradients of
         inner nodes are recomputed on every call, so calling `backward()` twice doubles
-        every leaf gradient exactly and leaves the inner ones unchanged.
+        every leaf gradient exactly and leaves the inner ones unchanged. A leaf gradient
+        that overflows a float is an OverflowError naming the leaf.
         """
         nodes = trace(self)
         # NOTE: each leaf's gradient is summed from 0 and only then added to what it held:
@@ -221,6 +222,9 @@ class Value:
                     parents[i].grad += local_grad * grad
         for leaf, grad in zip(leaves, held):
             leaf.grad += grad
+            if not _isfinite(leaf.grad):
+                raise OverflowError(f"∂{self._name()}/∂{leaf._name()} is {leaf.grad}: the "
+                                    f"gradient overflowed a float in backward()")
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""

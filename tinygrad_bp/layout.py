@@ -95,6 +95,11 @@ def real(x: object, where: str) -> float:
     # NOTE: bool is a subclass of int, but True as a weight is a mistake, not 1.0.
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{where} must be a real number, got {type(x).__name__} {x!r}")
-    if not math.isfinite(x):
+    try:
+        value = float(x)
+    except OverflowError:   # NOTE: an int beyond ±1.8e308 has no float
+        raise ValueError(f"{where} must be finite as a float, got an int too large for "
+                         f"one") from None
+    if not math.isfinite(value):
         raise ValueError(f"{where} must be finite, got {x}")
-    return float(x)
+    return value

@@ -74,6 +74,7 @@ def batch_cost(costs: Sequence[Value]) -> Value:
         if not isinstance(c, Value):
             raise TypeError(f"batch_cost takes per-sample cost Values, got "
                             f"{type(c).__name__} {c!r} at position {i}")
+    for i, c in enumerate(costs, start=1):
         c.label = f"C_{i}"
     return _labelled(_total(costs) / len(costs))
 
