@@ -11,6 +11,7 @@ import pytest
 
 import tinygrad_bp.backprop
 from tinygrad_bp.backprop import backprop, sigmoid, sigmoid_prime
+from tinygrad_bp.engine import Value
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 
@@ -225,3 +226,16 @@ def test_reference_does_not_import_the_engine_or_the_network(module):
 
 def test_docstring_examples_hold():
     assert doctest.testmod(tinygrad_bp.backprop).failed == 0
+
+
+def test_sigmoid_prime_keeps_its_digits_when_saturated():
+    expected = math.exp(-40.0) / (1.0 + math.exp(-40.0)) ** 2
+    assert sigmoid_prime(40.0) == pytest.approx(expected, rel=1e-15)
+    engine = Value(40.0)
+    engine.sigmoid().backward()
+    assert sigmoid_prime(40.0) == pytest.approx(engine.grad, rel=1e-15)
+
+
+def test_backprop_names_an_overflowing_layer():
+    with pytest.raises(OverflowError, match="z of layer 1 overflows"):
+        backprop([[[1e308, 1e308]]], [[0.0]], [1e10, 1e10], [1.0])

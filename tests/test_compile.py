@@ -312,3 +312,21 @@ def test_replay_that_fails_where_eager_does_not_gives_the_eager_result():
         return (x * -1.0).log() if x.data < 0 else x.log()
     step = compile(f, -1.0)                 # frozen: log(-x), which fails at x = 2
     assert step(2.0) == (math.log(2.0), (0.5,))
+
+
+def test_compiled_replay_takes_ints_as_floats_like_the_engine():
+    step = compile(lambda x, y: x * x / y, 3.0, 1.0)
+    big = 2 ** 53 + 1
+    out, grads = step(big, 3)
+    x, y = Value(big), Value(3)
+    eager = x * x / y
+    eager.backward()
+    assert type(out) is float
+    assert out == eager.data
+    assert grads == (x.grad, y.grad)
+
+
+def test_compiled_replay_names_an_int_too_large_for_a_float():
+    step = compile(lambda x: x * 2.0, 1.0)
+    with pytest.raises(ValueError, match="argument 0"):
+        step(10 ** 400)

@@ -319,3 +319,11 @@ def test_edges_count_matches_the_parents_of_every_node():
 
 def test_edges_of_a_leaf_is_empty():
     assert edges(trace(Value(1.0))) == []
+
+
+def test_backward_names_the_leaf_whose_gradient_overflows():
+    x = Value(1e-200, label="x")
+    w = (x * 1e200) * 1e200 - 1e200
+    w.label = "w"
+    with pytest.raises(OverflowError, match=r"∂'w'.*/∂'x'.*overflowed"):
+        w.backward()

@@ -172,3 +172,10 @@ def test_batch_cost_refuses_numbers():
 
 def test_docstring_examples_hold():
     assert doctest.testmod(tinygrad_bp.losses).failed == 0
+
+
+def test_batch_cost_relabels_nothing_when_an_entry_is_bad():
+    first = Value(1.0, label="mine")
+    with pytest.raises(TypeError, match="position 2"):
+        batch_cost([first, 2.0])
+    assert first.label == "mine"

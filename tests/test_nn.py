@@ -319,3 +319,8 @@ def test_reprs_show_shape_activations_and_parameters():
 def test_docstring_examples_hold():
     for module in (tinygrad_bp.nn, tinygrad_bp.layout):
         assert doctest.testmod(module).failed == 0
+
+
+def test_layout_names_an_int_too_large_for_a_float():
+    with pytest.raises(ValueError, match="weights\\[0\\] must be finite as a float"):
+        tinygrad_bp.layout.real(10 ** 400, "weights[0]")
