@@ -3,6 +3,8 @@
 import math
 import re
 
+import pytest
+
 EXPR = "x * y + tanh(x)"
 DX = 2.0 + 1.0 - math.tanh(1.0) ** 2            # ∂f/∂x = y + 1 − tanh² x at x=1, y=2
 
@@ -113,3 +115,37 @@ def test_explain_past_the_path_limit_falls_back_to_the_one_step_form(run_cli):
     assert "has 1001 paths from f to x, more than max_paths=1000" in result.stdout
     assert "∂f/∂x = Σ over the 1001 consumers u of x" in result.stdout
     assert "∂f/∂x = 1001   (x.grad = 1001: agrees)" in result.stdout
+
+
+def test_a_gradient_that_overflows_in_backward_exits_1_naming_it(run_cli):
+    result = run_cli("grad", "(a * 1e200) * (a * 1e200)", "--at", "a=1e-50")
+    assert result.returncode == 1
+    assert "overflowed a float in backward()" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_point_too_near_the_domain_edge_for_the_numerical_check_still_reports(run_cli):
+    result = run_cli("grad", "log(a)", "--at", "a=1e-7")
+    assert result.returncode == 0, result.stderr
+    assert "∂f/∂a = 10000000.0" in result.stdout
+    assert "no numerical check here" in result.stdout
+
+
+def test_an_expression_nested_too_deeply_exits_2(run_cli):
+    result = run_cli("grad", "a**" * 3000 + "a", "--at", "a=1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_a_number_too_large_for_a_float_exits_2_pointing_at_it(run_cli):
+    result = run_cli("grad", f"a + {2 ** 1024 - 1}", "--at", "a=1")
+    assert result.returncode == 2
+    assert "column 5: number too large for a float" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--rtol", "--atol"])
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_a_negative_or_non_finite_tolerance_is_bad_usage(run_cli, option, value):
+    result = run_cli("grad", "a", "--at", "a=1", "--expect", "a=1", f"{option}={value}")
+    assert result.returncode == 2
+    assert "must be a finite number >= 0" in result.stderr

@@ -189,3 +189,16 @@ def test_graph_renderer_failure_shows_its_stderr(run_cli, tmp_path):
     assert result.returncode == 1
     assert "drawing failed" in result.stderr and '"pdf" not recognized' in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_of_a_gradient_that_overflows_exits_1(run_cli, tmp_path):
+    target = tmp_path / "g.svg"
+    result = run_cli("graph", "(a * 1e200) * (a * 1e200)", "--at", "a=1e-50", "-o", target)
+    assert result.returncode == 1
+    assert "computation failed" in result.stderr and "Traceback" not in result.stderr
+    assert not target.exists()
+
+
+def test_graph_output_named_only_by_a_suffix_is_bad_usage(run_cli, tmp_path):
+    result = run_cli("graph", "a", "--at", "a=1", "-o", tmp_path / ".svg")
+    assert result.returncode == 2

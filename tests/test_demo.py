@@ -119,3 +119,10 @@ def test_replay_learning_rate_changes_the_step():
     small = [line for line in replay(lr=0.1, svg=None) if "C after" in line]
     large = [line for line in replay(lr=1.0, svg=None) if "C after" in line]
     assert small != large
+
+
+def test_svg_path_without_the_svg_suffix_is_bad_usage_before_any_output(run_cli, tmp_path):
+    result = run_cli("demo", "--svg", tmp_path / "net.txt")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "must end in .svg" in result.stderr

@@ -1,13 +1,15 @@
 """The `tinygrad-bp` command line.
 
-Exit status: 0 on success, 1 when a computation fails (or a check does not hold),
-2 for bad usage (argparse's own convention).
+Exit status: 0 on success, 1 when a computation fails (or, for `grad --expect`, a
+hand-derived gradient does not hold), 2 for bad usage (argparse's own convention).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
@@ -80,7 +82,7 @@ def _run_graph(args: argparse.Namespace) -> int:
         return _fail("graph", "give either EXPR or --network", 2)
     if args.network and args.at:
         return _fail("graph", "--at binds the variables of EXPR; --network has its own inputs", 2)
-    if not args.output.lower().endswith(tuple(viz.FORMATS)):
+    if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
     if args.network:
@@ -93,10 +95,10 @@ def _run_graph(args: argparse.Namespace) -> int:
             return _fail("graph", str(error), 2)
         try:
             root = expression.evaluate(variables)
+            root.backward()
         except (ValueError, ArithmeticError) as error:
             return _fail("graph", f"computation failed: {error}", 1)
         shown = list(variables.values())
-    root.backward()
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     try:
         path = viz.render(root, args.output, rankdir=args.rankdir,
@@ -116,12 +118,15 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _article_cost() -> tuple:
-    """The article's 2-3-2 network at its default sample: its cost C and its parameters."""
+    """The article's 2-3-2 network at its default sample: its cost C, differentiated, and its
+    parameters."""
     from tinygrad_bp.losses import mse
     from tinygrad_bp.nn import article_network
 
     net, x, y = article_network()
-    return mse(net(x), y), net.parameters()
+    cost = mse(net(x), y)
+    cost.backward()
+    return cost, net.parameters()
 
 
 def _read(reader: Callable[[str], T], text: str, option: str) -> T:
@@ -214,13 +219,24 @@ def _positive_int(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        x = 0.0
+    x = _float(text)
     if not 0.0 < x < float("inf"):      # NOTE: false for nan too
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
     return x
+
+
+def _tolerance(text: str) -> float:
+    x = _float(text)
+    if not 0.0 <= x < float("inf"):     # NOTE: false for nan too
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return x
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 # --- tinygrad-bp grad
@@ -242,9 +258,9 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                       help="hand-derived gradients to check against the engine")
     grad.add_argument("--explain", action="store_true",
                       help="write each gradient out as the chain rule")
-    grad.add_argument("--rtol", type=float, default=1e-4,
+    grad.add_argument("--rtol", type=_tolerance, default=1e-4,
                       help="relative tolerance of --expect (default 1e-4)")
-    grad.add_argument("--atol", type=float, default=1e-9,
+    grad.add_argument("--atol", type=_tolerance, default=1e-9,
                       help="absolute tolerance of --expect (default 1e-9)")
     grad.set_defaults(run=_run_grad)
 
@@ -272,11 +288,11 @@ def _run_grad(args: argparse.Namespace) -> int:
         return _fail("grad", str(error), 2)
     try:
         root = expression.evaluate(leaves)
+        if not root.label and "f" not in leaves:
+            root.label = "f"        # NOTE: unless the expression is one variable, or has an f
+        root.backward()
     except (ArithmeticError, ValueError) as error:
         return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
-    if not root.label and "f" not in leaves:
-        root.label = "f"            # NOTE: unless the expression is one variable, or has an f
-    root.backward()
     point = ", ".join(f"{n}={leaves[n].data!r}" for n in expression.variables)
     print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
     print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
@@ -290,7 +306,11 @@ def _run_grad(args: argparse.Namespace) -> int:
         fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
         return expression.evaluate({**fixed, **dict(zip(wrt, values))})
 
-    print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
+    try:
+        print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
+    except (ArithmeticError, ValueError) as error:
+        print(f"\nno numerical check here: a step of the central difference leaves the "
+              f"expression's domain ({error})")
     report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
         else None
     if report is not None:
@@ -330,6 +350,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
     from tinygrad_bp.demo import replay
 
+    if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
+        return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
     try:
         for line in replay(lr=args.lr, svg=args.svg):
             print(line, flush=True)

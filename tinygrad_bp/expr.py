@@ -129,7 +129,7 @@ def parse(text: str) -> Expression:
     except SyntaxError as error:
         detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
         raise ExpressionError(f"invalid syntax{detail}", (error.offset or 1) + shift) from None
-    except RecursionError:
+    except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply for Python's parser", 1) \
             from None
     return Expression(text, _checked_nodes(tree, stripped, shift))
@@ -216,8 +216,11 @@ def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"{type(node.value).__name__} literal {node.value!r} is not "
                                   f"allowed: only numbers", column)
-        if not math.isfinite(float(node.value)) if isinstance(node.value, float) \
-                else abs(node.value) >= 2 ** 1024:
+        try:
+            too_large = not math.isfinite(float(node.value))
+        except OverflowError:               # NOTE: an int literal beyond ±1.8e308
+            too_large = True
+        if too_large:
             raise ExpressionError("number too large for a float", column)
         return []
     if isinstance(node, ast.Name):
