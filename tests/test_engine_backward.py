@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_bp import Value, edges, trace
+from tinygrad_bp import Value, count_paths, edges, trace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -327,3 +327,18 @@ def test_backward_names_the_leaf_whose_gradient_overflows():
     w.label = "w"
     with pytest.raises(OverflowError, match=r"∂'w'.*/∂'x'.*overflowed"):
         w.backward()
+
+
+def test_count_paths_counts_each_operand_occurrence():
+    a = Value(2.0, label="a")
+    b = a * a                           # two paths from b to a
+    c = b + a                           # and a third, directly
+    counts = count_paths(trace(c), a)
+    assert counts[a] == 1 and counts[b] == 2 and counts[c] == 3
+
+
+def test_count_paths_is_zero_off_the_paths():
+    a, other = Value(1.0), Value(2.0)
+    out = a.exp() + other
+    counts = count_paths(trace(out), a)
+    assert counts[other] == 0 and counts[out] == 1

@@ -27,7 +27,7 @@ import math
 from typing import (Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence,
                     Tuple, Union)
 
-from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.engine import Value, count_paths, trace
 
 Number = Union[int, float]
 Argnums = Union[int, Sequence[int], None]
@@ -358,7 +358,7 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     node = _resolve(node, nodes, root)
     if one_step:
         return _one_step(root, node, nodes)
-    counts = _path_counts(nodes, node)
+    counts = count_paths(nodes, node)
     if counts[root] > max_paths:
         raise PathLimitError(
             f"{_derivative(root, node)} has {counts[root]} paths from {_name(root)} to "
@@ -371,18 +371,6 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     every_node = every_node or not any(v.label for v in inner)
     paths = [_factored(path, every_node) for path in _paths(root, node, counts)]
     return Explanation(root, node, paths, every_node)
-
-
-def _path_counts(nodes: List[Value], node: Value) -> Dict[Value, int]:
-    """For each v (in topological order), the number of paths from v down to `node`.
-
-    paths(node) = 1 and paths(v) = Σ over v's operands p of paths(p): one pass, with
-    Python's exact integers, before any path is written out.
-    """
-    counts: Dict[Value, int] = {}
-    for v in nodes:
-        counts[v] = 1 if v is node else sum(counts[p] for p in v.parents)
-    return counts
 
 
 def _paths(root: Value, node: Value,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import sys
 from numbers import Real
-from typing import Iterable, List, Tuple, Union
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 Number = Union[int, float]
 
@@ -302,6 +302,16 @@ def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
     return [(parent, child, local_grad)
             for child in nodes
             for parent, local_grad in zip(child.parents, child.local_grads)]
+
+
+def count_paths(nodes: Sequence[Value], target: Value) -> Dict[Value, int]:
+    """For each node v of `nodes` (in `trace` order), the number of paths from v down to
+    `target`: paths(target) = 1, paths(v) = Σ over v's operands p of paths(p), so `a * a`
+    counts twice. Exact integers, in one pass, before any path is written out."""
+    counts: Dict[Value, int] = {}
+    for v in nodes:                     # topological order: parents are counted first
+        counts[v] = 1 if v is target else sum(counts[p] for p in v.parents)
+    return counts
 
 
 # --- helpers: node creation without the checks a user-built node goes through

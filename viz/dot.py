@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import graphviz
 
-from tinygrad_bp.engine import Value, edges, trace
+from tinygrad_bp.engine import Value, count_paths, edges, trace
 from viz.clusters import Cluster, cluster_order, neuron_clusters
 from viz.renderer import find_renderer, run_renderer
 
@@ -87,7 +87,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     # NOTE: backward() sets ∂C/∂C = 1, so a root gradient of 0 means it has not run.
     grads_known = show_grad and root.grad != 0.0
     target = _find(highlight, nodes, root) if highlight is not None else None
-    paths = _paths_from(target, nodes) if target is not None else {}
+    paths = count_paths(nodes, target) if target is not None else {}
     on_path = {node for node, count in paths.items() if count}
 
     dot = ComputationGraph(name="computation graph", graph_attr={
@@ -185,15 +185,6 @@ def _find(highlight: Union[Value, str], nodes: Sequence[Value], root: Value) -> 
         raise ValueError(f"highlight {highlight!r}: {found} with that label in the graph of "
                          f"{root._name()}; labels there: {', '.join(labels) or 'none'}")
     return matches[0]
-
-
-def _paths_from(target: Value, nodes: Sequence[Value]) -> Dict[Value, int]:
-    """For each node, how many paths lead to it from `target`: one per operand occurrence
-    on the way, so `a * a` counts twice. Nonzero exactly on the paths to highlight."""
-    paths: Dict[Value, int] = {}
-    for node in nodes:                  # topological order: parents are counted first
-        paths[node] = 1 if node is target else sum(paths[p] for p in node.parents)
-    return paths
 
 
 def _caption(root: Value, grads_missing: bool, target: Optional[Value],
