@@ -82,7 +82,8 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     nodes = trace(root)
-    _check_size(root, nodes, max_nodes)
+    operations = sum(1 for node in nodes if node.parents)
+    _check_size(root, len(nodes), operations, max_nodes)
     index = {node: i for i, node in enumerate(nodes)}
     # NOTE: backward() sets ∂C/∂C = 1, so a root gradient of 0 means it has not run.
     grads_known = show_grad and root.grad != 0.0
@@ -93,7 +94,6 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     dot = ComputationGraph(name="computation graph", graph_attr={
         "rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.3", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9"})
-    operations = sum(1 for node in nodes if node.parents)
     dot.summary = (f"{root.label or 'the root'}: {len(nodes)} Values, "
                    f"{operations} operations")
     caption = _caption(root, show_grad and not grads_known, target, paths)
@@ -125,11 +125,10 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     return dot
 
 
-def _check_size(root: Value, nodes: Sequence[Value], max_nodes: int) -> None:
-    operations = sum(1 for node in nodes if node.parents)
-    size = len(nodes) + operations
+def _check_size(root: Value, values: int, operations: int, max_nodes: int) -> None:
+    size = values + operations
     if size > max_nodes:
-        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({len(nodes)} "
+        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({values} "
                             f"Values, {operations} operations), more than max_nodes={max_nodes}: "
                             f"pass max_nodes={size} or more to draw it anyway (Graphviz may "
                             f"take minutes), or draw a smaller part of the graph")
