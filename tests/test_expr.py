@@ -215,3 +215,12 @@ def test_bind_rejects_an_unbound_variable():
 def test_bind_rejects_an_unused_binding():
     with pytest.raises(BindingError, match="c bound but not used in 'a \\* b'"):
         bind(parse("a * b"), {"a": 1.0, "b": 2.0, "c": 3.0})
+
+
+def test_columns_count_characters_not_bytes():
+    with pytest.raises(ExpressionError) as error:
+        parse("δδδ + foo(a)")
+    assert error.value.column == 7
+    with pytest.raises(ExpressionError) as error:
+        parse("σ.real")
+    assert error.value.column == 3

@@ -201,12 +201,19 @@ def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
 def _column(node: ast.expr, line: str) -> int:
     """The 1-based column of `node` in `line`: of its operator for a binary operation,
     of the attribute's name for attribute access, else where the node starts."""
+    # NOTE: ast's offsets count UTF-8 bytes; a column counts characters (δ is two bytes).
+    encoded = line.encode("utf-8")
+
+    def chars(offset: int) -> int:
+        return len(encoded[:offset].decode("utf-8", errors="ignore"))
+
     if isinstance(node, ast.BinOp) and node.left.end_lineno == node.lineno == 1:
-        between = line[node.left.end_col_offset:]
-        return node.left.end_col_offset + len(between) - len(between.lstrip(" )")) + 1
+        left_end = chars(node.left.end_col_offset)
+        between = line[left_end:]
+        return left_end + len(between) - len(between.lstrip(" )")) + 1
     if isinstance(node, ast.Attribute) and node.end_lineno == 1:
-        return node.end_col_offset - len(node.attr) + 1
-    return node.col_offset + 1
+        return chars(node.end_col_offset) - len(node.attr) + 1
+    return chars(node.col_offset) + 1
 
 
 def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
