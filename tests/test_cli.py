@@ -30,3 +30,12 @@ def test_importing_every_module_changes_no_interpreter_setting():
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.stdout.startswith("True"), result.stdout + result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    pipeline = (f"{sys.executable} -m tinygrad_bp demo --no-svg | head -n 1; "
+                f"exit ${{PIPESTATUS[0]}}")
+    result = subprocess.run(["bash", "-c", pipeline], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert result.stdout.startswith("The article's 2-3-2 sigmoid network")
+    assert result.stderr == ""

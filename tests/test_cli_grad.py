@@ -149,3 +149,10 @@ def test_a_negative_or_non_finite_tolerance_is_bad_usage(run_cli, option, value)
     result = run_cli("grad", "a", "--at", "a=1", "--expect", "a=1", f"{option}={value}")
     assert result.returncode == 2
     assert "must be a finite number >= 0" in result.stderr
+
+
+def test_a_variable_named_f_does_not_clash_with_the_expression_name(run_cli):
+    result = run_cli("grad", "f * 2", "--at", "f=3")
+    assert result.returncode == 0, result.stderr
+    assert "f_(f) = f * 2" in result.stdout
+    assert "∂f_/∂f = 2.0" in result.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
@@ -286,18 +287,21 @@ def _run_grad(args: argparse.Namespace) -> int:
                                   f"{', '.join(expression.variables) or 'none'})")
     except _UsageError as error:
         return _fail("grad", str(error), 2)
+    name = "f"                      # what the output prints the expression as
+    while name in leaves:
+        name += "_"
     try:
         root = expression.evaluate(leaves)
-        if not root.label and "f" not in leaves:
-            root.label = "f"        # NOTE: unless the expression is one variable, or has an f
+        if not root.label:          # NOTE: a one-variable expression keeps its label
+            root.label = name
         root.backward()
     except (ArithmeticError, ValueError) as error:
         return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
     point = ", ".join(f"{n}={leaves[n].data!r}" for n in expression.variables)
-    print(f"f({', '.join(expression.variables)}) = {expression.text.strip()}")
-    print(f"f = {root.data!r}" + (f"   at {point}" if point else ""))
+    print(f"{name}({', '.join(expression.variables)}) = {expression.text.strip()}")
+    print(f"{name} = {root.data!r}" + (f"   at {point}" if point else ""))
     for variable in wrt:
-        print(f"∂f/∂{variable} = {leaves[variable].grad!r}")
+        print(f"∂{name}/∂{variable} = {leaves[variable].grad!r}")
     if not wrt:
         print("no variables: nothing to differentiate")
         return 0
@@ -355,6 +359,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     try:
         for line in replay(lr=args.lr, svg=args.svg):
             print(line, flush=True)
+    except BrokenPipeError:
+        raise                           # not the drawing: see main()
     except (ImportError, RuntimeError, OSError, ValueError) as error:
         return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
     return 0
@@ -370,7 +376,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # NOTE: the reader closed the pipe (`tinygrad-bp demo | head`): stop quietly, and
+        # point stdout at devnull so that Python's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
