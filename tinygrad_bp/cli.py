@@ -29,10 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "backpropagation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo_command(commands)         # the main job first
+    _add_grad_command(commands)
     _add_graph_command(commands)
     _add_train_command(commands)
-    _add_grad_command(commands)
-    _add_demo_command(commands)
     return parser
 
 
