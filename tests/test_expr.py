@@ -224,3 +224,9 @@ def test_columns_count_characters_not_bytes():
     with pytest.raises(ExpressionError) as error:
         parse("σ.real")
     assert error.value.column == 3
+
+
+def test_bindings_read_names_as_the_parser_reads_them():
+    expression = parse("\uff41 * 2")          # full-width a: Python reads it as a
+    assert expression.variables == ("a",)
+    assert parse_bindings("\uff41=3") == {"a": 3.0}

@@ -27,6 +27,7 @@ import ast
 import keyword
 import math
 import operator
+import unicodedata
 import warnings
 from typing import Dict, List, Mapping, Tuple, Union
 
@@ -151,6 +152,9 @@ def parse_bindings(text: str) -> Dict[str, float]:
     column = 1
     for pair in text.split(","):
         name, equals, number = (part.strip() for part in pair.partition("="))
+        # NOTE: Python's parser reads a name in EXPR in NFKC form (full-width ａ is a):
+        # names bound here are read the same way, or they would never match.
+        name = unicodedata.normalize("NFKC", name)
         if not pair.strip():
             raise ExpressionError("empty binding: remove the extra comma", column)
         if not equals:
