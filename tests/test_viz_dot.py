@@ -10,8 +10,8 @@ import pytest
 from tinygrad_bp.engine import Value, edges, trace
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
-from viz import GraphTooLarge, draw_dot
-from viz.clusters import cluster_order, layer_title, neuron_clusters
+from tinygrad_bp.viz import GraphTooLarge, draw_dot
+from tinygrad_bp.viz.clusters import cluster_order, layer_title, neuron_clusters
 
 from conftest import ROOT
 
@@ -175,7 +175,7 @@ def test_dot_source_is_identical_for_two_equal_graphs():
 
 def test_dot_source_is_identical_across_two_processes():
     script = ("from tinygrad_bp.nn import article_network; from tinygrad_bp.losses import mse;"
-              "from viz import draw_dot; net, x, y = article_network(); C = mse(net(x), y);"
+              "from tinygrad_bp.viz import draw_dot; net, x, y = article_network(); C = mse(net(x), y);"
               "C.backward(); print(draw_dot(C, edge_labels=True, highlight='w1').source)")
     runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                            text=True, check=True, env={"PYTHONHASHSEED": seed,

@@ -13,7 +13,7 @@ import graphviz
 import pytest
 
 from tinygrad_bp.engine import Value, trace
-from viz import (ENV_VAR, RenderError, RendererNotFound, draw_dot, find_renderer, render,
+from tinygrad_bp.viz import (ENV_VAR, RenderError, RendererNotFound, draw_dot, find_renderer, render,
                  run_renderer)
 
 from conftest import ROOT
@@ -251,7 +251,7 @@ def test_no_renderer_is_an_executable_not_found_that_says_what_to_do(tmp_path):
 
 def test_importing_viz_looks_for_no_renderer(tmp_path):
     # With the variable naming nothing, any lookup would fail: import and .dot must not.
-    script = ("import viz; from tinygrad_bp import Value; a = Value(1.0, label='a');"
+    script = ("from tinygrad_bp import Value, viz; a = Value(1.0, label='a');"
               "viz.render(a * 2, 'a.dot'); print('ok')")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT),

@@ -74,7 +74,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     """`tinygrad-bp graph`: 2 for bad usage, 1 when the computation or the drawing fails."""
     from tinygrad_bp.expr import parse
     try:
-        import viz
+        from tinygrad_bp import viz
     except ImportError as error:
         return _fail("graph", f"drawing needs the graphviz package ({error}): "
                             f"pip install graphviz graphviz-pure", 1)

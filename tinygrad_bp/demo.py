@@ -72,7 +72,7 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
     yield ""
     yield from _sgd_step(net, x, y, lr)
     if svg is not None:
-        import viz  # NOTE: only here: drawing is the one part that needs graphviz
+        from tinygrad_bp import viz  # NOTE: only here: drawing is the one part that needs graphviz
 
         yield ""
         path = viz.render(C, svg, highlight=nodes["w7"])

@@ -1,7 +1,7 @@
 """Rendering of tinygrad_bp computation graphs with Graphviz.
 
     >>> from tinygrad_bp import Value
-    >>> import viz
+    >>> from tinygrad_bp import viz
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
     >>> c = (a * b).tanh(); c.label = "c"; c.backward()
     >>> dot = viz.draw_dot(c, edge_labels=True, highlight="a")  # a graphviz.Digraph
@@ -16,9 +16,9 @@ the neurons and layers of a network, `viz.renderer` finds and runs Graphviz,
 
 from __future__ import annotations
 
-from viz.dot import MAX_NODES, ComputationGraph, GraphTooLarge, draw_dot
-from viz.files import FORMATS, render
-from viz.renderer import ENV_VAR, RendererNotFound, RenderError, find_renderer, run_renderer
+from tinygrad_bp.viz.dot import MAX_NODES, ComputationGraph, GraphTooLarge, draw_dot
+from tinygrad_bp.viz.files import FORMATS, render
+from tinygrad_bp.viz.renderer import ENV_VAR, RendererNotFound, RenderError, find_renderer, run_renderer
 
 __all__ = ["draw_dot", "render", "find_renderer", "run_renderer", "ComputationGraph",
            "GraphTooLarge", "RendererNotFound", "RenderError", "ENV_VAR", "FORMATS", "MAX_NODES"]

@@ -18,8 +18,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 import graphviz
 
 from tinygrad_bp.engine import Value, count_paths, edges, trace
-from viz.clusters import Cluster, cluster_order, neuron_clusters
-from viz.renderer import find_renderer, run_renderer
+from tinygrad_bp.viz.clusters import Cluster, cluster_order, neuron_clusters
+from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
 MAX_NODES = 2000
 RANKDIRS = ("LR", "RL", "TB", "BT")

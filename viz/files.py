@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from tinygrad_bp.engine import Value
-from viz.dot import draw_dot
-from viz.renderer import find_renderer, run_renderer
+from tinygrad_bp.viz.dot import draw_dot
+from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
