@@ -39,6 +39,23 @@ def test_train_same_seed_prints_the_same_numbers(run_cli):
     assert first.returncode == 0 and first.stdout == second.stdout
 
 
+def test_train_without_compiling_prints_the_same_numbers(run_cli):
+    compiled = run_cli("train", "--epochs", 5, "--batch-size", 7, "--seed", 3)
+    eager = run_cli("train", "--epochs", 5, "--batch-size", 7, "--seed", 3, "--no-compile")
+    assert compiled.returncode == eager.returncode == 0
+    assert compiled.stdout == eager.stdout
+
+
+def test_train_no_compile_trains_eagerly(monkeypatch, capsys):
+    options = []
+    real_train = tinygrad_bp.train.train
+    monkeypatch.setattr(tinygrad_bp.train, "train",
+                        lambda *args, **kwargs: options.append(kwargs) or real_train(*args, **kwargs))
+    assert main(["train", "--epochs", "1", "--no-compile"]) == 0
+    assert main(["train", "--epochs", "1"]) == 0
+    assert [o["compiled"] for o in options] == [False, True]
+
+
 def test_train_different_seeds_print_different_numbers(run_cli):
     first = run_cli("train", "--epochs", 2, "--seed", 1)
     second = run_cli("train", "--epochs", 2, "--seed", 2)

@@ -2,12 +2,14 @@
 
 import doctest
 import math
+import random
 
 import pytest
 
 import tinygrad_bp.losses
 from tinygrad_bp.engine import Value
-from tinygrad_bp.losses import EPSILON, batch_cost, binary_cross_entropy, mse
+from tinygrad_bp.losses import (EPSILON, batch_cost, binary_cross_entropy, mean, mse,
+                                 squared_error)
 
 H = 1e-6
 
@@ -65,6 +67,39 @@ def test_mse_of_no_outputs_is_an_error():
 def test_mse_non_number_target_is_an_error_naming_it():
     with pytest.raises(TypeError, match=r"targets\[1\] must be a real number, got str"):
         mse([Value(0.1), Value(0.2)], [0, "1"])
+
+
+def test_mse_with_value_targets_is_differentiable_in_the_targets_too():
+    a, y = Value(0.8), Value(0.3)
+    C = mse([a], [y])
+    C.backward()
+    assert C.data == 0.5 * (0.8 - 0.3) ** 2
+    assert (a.grad, y.grad) == (0.8 - 0.3, 0.3 - 0.8)
+
+
+def test_mse_with_value_targets_gives_the_numbers_of_float_targets():
+    outputs, targets = [0.8, 0.3, -0.1], [0.01, 0.99, 0.5]
+    folded = [Value(a) for a in outputs]
+    traced = [Value(a) for a in outputs]
+    C_folded, C_traced = mse(folded, targets), mse(traced, [Value(y) for y in targets])
+    C_folded.backward()
+    C_traced.backward()
+    assert C_traced.data == C_folded.data
+    assert [a.grad for a in traced] == [a.grad for a in folded]
+
+
+def test_squared_error_on_floats_is_exactly_mse():
+    rng = random.Random(3)
+    for _ in range(200):
+        n = rng.randint(1, 4)
+        outputs = [rng.uniform(-3, 3) for _ in range(n)]
+        targets = [rng.uniform(-1, 1) for _ in range(n)]
+        assert squared_error(outputs, targets) == mse(outputs, targets).data
+
+
+def test_mean_on_floats_is_exactly_batch_cost():
+    costs = [0.1, 0.7, 0.30000000000000004, 2.5]
+    assert mean(costs) == batch_cost([Value(c) for c in costs]).data
 
 
 # --- binary cross-entropy

@@ -194,6 +194,75 @@ def test_layer_call_returns_a_list_of_values():
     assert isinstance(out, list) and [v.label for v in out] == ["a_h1"]
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "linear"])
+def test_predict_gives_exactly_the_graph_outputs(activation):
+    rng = random.Random(7)
+    net = MLP(3, [5, 4, 2], activation=activation, seed=1)
+    for scale in (0.1, 1.0, 30.0, 1000.0):          # saturated sigmoids and tanhs too
+        x = [rng.uniform(-scale, scale) for _ in range(3)]
+        assert net.predict(x) == [a.data for a in net(x)]
+
+
+def test_predict_takes_ints_as_the_graph_does():
+    net = MLP(2, [3, 1], seed=0)
+    assert net.predict([1, -2]) == [a.data for a in net([1, -2])]
+
+
+def test_predict_reads_values_in_the_input_as_their_data():
+    net, x, _ = article_network()
+    assert net.predict(x) == [a.data for a in net(x)]
+
+
+def test_predict_refuses_an_input_of_the_wrong_length():
+    with pytest.raises(ValueError, match=r"the input to the network has 3 entries; expected 2"):
+        MLP(2, [1], seed=0).predict([1.0, 2.0, 3.0])
+
+
+def test_predict_refuses_a_non_number_input():
+    with pytest.raises(TypeError, match=r"the input to the network\[1\] must be a real number"):
+        MLP(2, [1], seed=0).predict([1.0, "2"])
+
+
+def test_with_parameters_computes_the_network_of_those_values():
+    net = MLP(2, [3, 2], activation="tanh", seed=0)
+    other = MLP(2, [3, 2], activation="tanh", seed=1)
+    x = [0.3, -0.8]
+    swapped = net.with_parameters(other.parameters())
+    assert [a.data for a in swapped(x)] == [a.data for a in other(x)]
+
+
+def test_with_parameters_shares_the_values_and_leaves_the_network_unchanged():
+    net = MLP(2, [3, 2], seed=0)
+    before = net.parameters()
+    labels = [p.label for p in before]
+    leaves = [Value(p.data, label=f"p{i}") for i, p in enumerate(before)]
+    copy = net.with_parameters(leaves)
+    assert all(a is b for a, b in zip(copy.parameters(), leaves))
+    assert all(a is b for a, b in zip(net.parameters(), before))
+    assert [p.label for p in net.parameters()] == labels
+    assert [p.label for p in leaves] == [f"p{i}" for i in range(17)]
+
+
+def test_with_parameters_lets_gradients_reach_the_values():
+    net, x, y = article_network()
+    leaves = [Value(p.data) for p in net.parameters()]
+    mse(net.with_parameters(leaves)(x), y).backward()
+    mse(net(x), y).backward()
+    assert [v.grad for v in leaves] == [p.grad for p in net.parameters()]
+
+
+def test_with_parameters_refuses_the_wrong_number_of_values():
+    net = MLP(2, [3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"17 parameters, got 16 values"):
+        net.with_parameters([Value(0.0)] * 16)
+
+
+def test_with_parameters_refuses_numbers():
+    net = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match=r"must be Values, got float 0.5 at position 1"):
+        net.with_parameters([Value(0.0), 0.5, Value(0.0)])
+
+
 def test_call_on_values_lets_gradients_reach_the_inputs():
     net, x, y = article_network()
     mse(net(x), y).backward()

@@ -12,10 +12,12 @@ import tinygrad_bp.train
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.data import CENTRES, RADIUS, Sample, two_clouds
 from tinygrad_bp.engine import Value
-from tinygrad_bp.losses import binary_cross_entropy, mse
+from tinygrad_bp.losses import batch_cost, binary_cross_entropy, mse
+from tinygrad_bp.metrics import accuracy
 from tinygrad_bp.nn import MLP
 from tinygrad_bp.optim import SGD
-from tinygrad_bp.train import Epoch, evaluate, train, train_step
+from tinygrad_bp.train import (Epoch, evaluate, replayed_step, sample_cost_replay, train,
+                               train_step)
 
 from nested_close import assert_nested_close  # tests/nested_close.py
 
@@ -231,6 +233,122 @@ def test_evaluate_is_the_mean_cost_and_accuracy_as_plain_floats():
     cost, accuracy = evaluate(net, data)
     assert cost == pytest.approx(sum(mse(net(x), y).data for x, y in data) / 6, abs=TOL)
     assert type(cost) is float and type(accuracy) is float
+
+
+# --- training by compiled replay
+
+def relative_gap(a, b):
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+def train_both_ways(make_net, data, **options):
+    """(history, parameters, gradients) of a compiled and of an eager run from one start."""
+    runs = []
+    for compiled in (True, False):
+        net = make_net()
+        history = train(net, data, compiled=compiled, **options)
+        runs.append((history, [p.data for p in net.parameters()],
+                     [p.grad for p in net.parameters()]))
+    return runs
+
+
+@pytest.mark.parametrize("make_net, data, options", [
+    (lambda: MLP(2, [3, 2], seed=0), two_clouds(),
+     dict(epochs=20, batch_size=10, lr=2.0, seed=0)),
+    (lambda: MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid", seed=0),
+     [Sample(x, [y[1]]) for x, y in two_clouds(60)], dict(epochs=5, batch_size=7, lr=0.5, seed=1)),
+    (lambda: MLP(2, [8, 8, 2], activation="relu", output_activation="linear", seed=3),
+     two_clouds(50), dict(epochs=10, batch_size=7, lr=0.1, seed=2)),
+], ids=["2-3-2 sigmoid", "2-16-16-1 tanh", "2-8-8-2 relu, ragged batches"])
+def test_compiled_training_equals_eager_training_to_1e_12(make_net, data, options):
+    (history, params, grads), (eager_history, eager_params, eager_grads) = \
+        train_both_ways(make_net, data, **options)
+    assert [h.accuracy for h in history] == [h.accuracy for h in eager_history]
+    assert max(relative_gap(h.cost, e.cost) for h, e in zip(history, eager_history)) < 1e-12
+    assert max(relative_gap(p, e) for p, e in zip(params, eager_params)) < 1e-12
+    # NOTE: the last step's gradients are sums whose terms may cancel: compared relative
+    # to the largest of them.
+    largest = max(map(abs, eager_grads))
+    assert max(abs(g - e) for g, e in zip(grads, eager_grads)) < 1e-12 * largest
+
+
+def test_compiled_training_compiles_once_whatever_the_batches(monkeypatch):
+    compiled = []
+    real_compile = tinygrad_bp.train.compile
+    monkeypatch.setattr(tinygrad_bp.train, "compile",
+                        lambda *args: compiled.append(args) or real_compile(*args))
+    train(MLP(2, [3, 2], seed=0), two_clouds(23), epochs=3, batch_size=5, lr=1.0, seed=0)
+    assert len(compiled) == 1           # 23 = 4 × 5 + 3: the ragged batch reuses it
+
+
+def test_compiled_training_replays_one_sample_graph(monkeypatch):
+    replays = []
+    real_step = tinygrad_bp.train.replayed_step
+    monkeypatch.setattr(tinygrad_bp.train, "replayed_step",
+                        lambda replay, batch, *rest: replays.append((replay, len(batch)))
+                        or real_step(replay, batch, *rest))
+    train(MLP(2, [3, 2], seed=0), two_clouds(10), epochs=2, batch_size=4, lr=1.0, seed=0)
+    assert [m for _, m in replays] == [4, 4, 2] * 2
+    assert len({id(replay) for replay, _ in replays}) == 1
+    assert replays[0][0].n_nodes < 60       # one sample's network and cost, not a batch
+
+
+def test_compiled_false_builds_every_step_eagerly(monkeypatch):
+    monkeypatch.setattr(tinygrad_bp.train, "compile", None)     # would fail if called
+    history = train(MLP(2, [3, 2], seed=0), two_clouds(10), epochs=2, batch_size=4, lr=1.0,
+                    seed=0, compiled=False)
+    assert len(history) == 2
+
+
+@pytest.mark.parametrize("loss", [binary_cross_entropy, lambda a, y: mse(a, y) * 2.0],
+                         ids=["binary_cross_entropy", "a cost of the user's"])
+def test_costs_that_may_branch_on_values_train_eagerly(loss):
+    net = MLP(2, [3, 2], seed=0)
+    assert sample_cost_replay(net, two_clouds(10), loss) is None
+
+
+def test_samples_that_are_not_numbers_train_eagerly():
+    data = [Sample([Value(0.5), Value(-0.5)], [1.0, 0.0])]
+    assert sample_cost_replay(MLP(2, [3, 2], seed=0), data) is None
+    train(MLP(2, [3, 2], seed=0), data, epochs=1, batch_size=1, lr=1.0)
+
+
+def test_replayed_step_moves_the_parameters_as_train_step_does():
+    batch = two_clouds(7)
+    nets = [MLP(2, [4, 2], activation="tanh", seed=5) for _ in range(2)]
+    replay = sample_cost_replay(nets[0], batch)
+    cost = replayed_step(replay, batch, SGD(nets[0].parameters(), lr=0.9), nets[0])
+    eager_cost = train_step(nets[1], batch, SGD(nets[1].parameters(), lr=0.9))
+    assert relative_gap(cost, eager_cost) < 1e-15
+    for p, q in zip(nets[0].parameters(), nets[1].parameters()):
+        assert relative_gap(p.data, q.data) < 1e-15
+        assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)
+
+
+def test_a_sample_the_replay_cannot_take_fails_as_eager_training_does():
+    data = two_clouds(6) + [Sample([0.5, 0.5, 0.5], [1.0, 0.0])]
+    errors = []
+    for compiled in (True, False):
+        net = MLP(2, [3, 2], seed=0)
+        before = net.weights()
+        with pytest.raises(ValueError) as error:
+            train(net, data, epochs=1, batch_size=7, lr=1.0, compiled=compiled)
+        assert net.weights() == before          # the failed step moved nothing
+        errors.append(str(error.value))
+    assert errors[0] == errors[1] and "has 3 entries; expected 2" in errors[0]
+
+
+def test_evaluate_on_floats_gives_exactly_the_graph_figures():
+    net, data = MLP(2, [3, 2], activation="tanh", seed=2), two_clouds(30)
+    outputs = [net(x) for x, _ in data]
+    eager_cost = batch_cost([mse(a, y) for a, (_, y) in zip(outputs, data)]).data
+    eager_accuracy = accuracy(outputs, [y for _, y in data])
+    assert evaluate(net, data) == (eager_cost, eager_accuracy)
+
+
+def test_evaluate_refuses_targets_of_the_wrong_length():
+    with pytest.raises(ValueError, match=r"the targets has 3 entries; expected 2"):
+        evaluate(MLP(2, [3, 2], seed=0), [Sample([0.1, 0.2], [1.0, 0.0, 0.0])])
 
 
 # --- the built-in data set

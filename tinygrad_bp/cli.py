@@ -174,6 +174,10 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
                         help="learning rate eta (default: 2.0)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the initial weights and of the shuffling (default: 0)")
+    parser.add_argument("--no-compile", dest="compiled", action="store_false",
+                        help="build every step's graph eagerly instead of replaying one "
+                             "compiled graph per sample (slower; the same numbers up to "
+                             "rounding)")
     parser.set_defaults(run=_run_train)
 
 
@@ -199,7 +203,7 @@ def _run_train(args: argparse.Namespace) -> int:
     report(0, start_cost, start_accuracy)
     try:
         history = train(net, data, args.epochs, args.batch_size, args.lr, seed=args.seed,
-                        on_epoch=lambda record: report(*record))
+                        on_epoch=lambda record: report(*record), compiled=args.compiled)
     except ArithmeticError as error:
         return _fail("train", str(error), 1)
     final = history[-1]

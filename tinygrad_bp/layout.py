@@ -87,6 +87,10 @@ def check_length(values: Sequence[object], size: int, what: str) -> None:
 def floats(values: Sequence[object], size: int, what: str) -> List[float]:
     """`values` as a list of `size` floats, or an error naming `what` and the entry."""
     check_length(values, size, what)
+    # NOTE: finite floats, the common case, skip the checks entry by entry (the sum is
+    # finite if every entry is, and if it overflows the entries are checked one by one).
+    if all(type(v) is float for v in values) and math.isfinite(sum(values)):
+        return list(values)
     return [real(v, f"{what}[{i}]") for i, v in enumerate(values)]
 
 

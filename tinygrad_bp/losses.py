@@ -16,7 +16,7 @@ import math
 from typing import List, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
-from tinygrad_bp.layout import floats
+from tinygrad_bp.layout import floats, real
 
 # NOTE: a probability that is not the output of a sigmoid node is clamped into
 # [EPSILON, 1 − EPSILON] before its log is taken, so ln never sees 0.
@@ -26,14 +26,24 @@ EPSILON = 1e-12
 def mse(outputs: Sequence[Operand], targets: Sequence[float]) -> Value:
     """The quadratic cost of one sample, C = ½ Σ_j (y_j − a_j)², labelled `C`.
 
-    ∂C/∂a_j = a_j − y_j, the ∇_a C of the article's BP1.
+    ∂C/∂a_j = a_j − y_j, the ∇_a C of the article's BP1. A target may also be a Value
+    (then C is a function of it too, ∂C/∂y_j = y_j − a_j), as when `compile` traces a
+    cost whose targets are arguments.
 
         >>> C = mse([Value(0.75), Value(0.77)], [0.01, 0.99]); C.label, round(C.data, 6)
         ('C', 0.298)
     """
-    outputs, targets = _check_pair(outputs, targets, "mse")
-    terms = [(a - y) ** 2 for a, y in zip(outputs, targets)]
-    return _labelled(_total(terms) * 0.5)
+    outputs, targets = _check_pair(outputs, targets, "mse", value_targets=True)
+    return _labelled(squared_error(outputs, targets))
+
+
+def squared_error(outputs: Sequence[Operand], targets: Sequence[Operand]) -> Operand:
+    """½ Σ_j (y_j − a_j)², the formula of `mse`, on plain floats or on Values alike.
+
+    Unchecked and unlabelled: `mse` is the checked cost. On floats it gives exactly
+    `mse(outputs, targets).data`, as every operation is the same float operation.
+    """
+    return _total([(a - y) ** 2 for a, y in zip(outputs, targets)]) * 0.5
 
 
 def binary_cross_entropy(outputs: Sequence[Operand], targets: Sequence[float]) -> Value:
@@ -76,7 +86,12 @@ def batch_cost(costs: Sequence[Value]) -> Value:
                             f"{type(c).__name__} {c!r} at position {i}")
     for i, c in enumerate(costs, start=1):
         c.label = f"C_{i}"
-    return _labelled(_total(costs) / len(costs))
+    return _labelled(mean(costs))
+
+
+def mean(costs: Sequence[Operand]) -> Operand:
+    """(1/m) Σ_x C_x, the formula of `batch_cost`, on plain floats or on Values alike."""
+    return _total(costs) / len(costs)
 
 
 # --- helpers
@@ -96,19 +111,23 @@ def _cross_entropy(a: Value, y: float) -> Value:
     return -(y * a.log() + (1.0 - y) * (1.0 - a).log())
 
 
-def _check_pair(outputs: Sequence[Operand], targets: Sequence[float],
-                name: str) -> Tuple[List[Value], List[float]]:
-    """Outputs as Values and targets as floats, of the same non-zero length."""
+def _check_pair(outputs: Sequence[Operand], targets: Sequence[Operand], name: str,
+                value_targets: bool = False) -> Tuple[List[Value], List[Operand]]:
+    """Outputs as Values and targets as floats (or kept as Values, with `value_targets`),
+    of the same non-zero length."""
     if len(outputs) == 0:
         raise ValueError(f"{name}: no outputs given")
     if len(outputs) != len(targets):
         raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets; "
                          f"give one target per output")
     values = [a if isinstance(a, Value) else Value(a) for a in outputs]
+    if value_targets and any(isinstance(y, Value) for y in targets):
+        return values, [y if isinstance(y, Value) else real(y, f"targets[{j}]")
+                        for j, y in enumerate(targets)]
     return values, floats(targets, len(targets), "targets")
 
 
-def _total(terms: Sequence[Value]) -> Value:
+def _total(terms: Sequence[Operand]) -> Operand:
     """Σ terms, starting from the first term rather than from 0 (no `+ 0` node)."""
     return sum(terms[1:], terms[0])
 

@@ -25,6 +25,7 @@ Labels make a graph of the network read like the article:
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from numbers import Real
@@ -34,6 +35,17 @@ from tinygrad_bp.engine import Operand, Value
 from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, real
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+
+
+def _sigmoid(z: float) -> float:
+    # NOTE: the engine's formula (Value.sigmoid), so that predict() gives its numbers.
+    e = math.exp(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+
+
+# Each activation on a plain float, as the engine computes it.
+FLOAT_ACTIVATIONS = {"sigmoid": _sigmoid, "tanh": math.tanh,
+                     "relu": lambda z: z if z > 0.0 else 0.0, "linear": lambda z: z}
 
 
 class Module:
@@ -197,6 +209,58 @@ class MLP(Module):
 
     def parameters(self) -> List[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def with_parameters(self, values: Sequence[Value]) -> MLP:
+        """This network with `values` as its parameters, in `parameters()` order.
+
+        The new network shares the Values themselves (it neither copies nor relabels
+        them) and leaves this one unchanged: it makes the network's output a function
+        of parameters that are passed in, as `compile` needs.
+
+            >>> net = MLP(2, [3, 2], seed=0)
+            >>> leaves = [Value(p.data) for p in net.parameters()]
+            >>> net.with_parameters(leaves).parameters() == leaves
+            True
+        """
+        values = list(values)
+        if len(values) != len(self.parameters()):
+            raise ValueError(f"{self!r} has {len(self.parameters())} parameters, "
+                             f"got {len(values)} values")
+        for i, v in enumerate(values):
+            if not isinstance(v, Value):
+                raise TypeError(f"parameter values must be Values, got "
+                                f"{type(v).__name__} {v!r} at position {i}")
+        taken = iter(values)
+        net = copy.copy(self)
+        net.layers = [copy.copy(layer) for layer in self.layers]
+        for layer in net.layers:
+            layer.neurons = [copy.copy(neuron) for neuron in layer.neurons]
+            for neuron in layer.neurons:
+                neuron.w = [next(taken) for _ in neuron.w]
+                neuron.b = next(taken)
+        return net
+
+    def predict(self, x: Sequence[Operand]) -> List[float]:
+        """The outputs a^L for the input x as plain floats, without building a graph.
+
+        The same float operations in the same order as `net(x)`, so the same numbers:
+        `net.predict(x) == [a.data for a in net(x)]` (a Value in x is read as its
+        data). For evaluating a network on many samples, where no gradient is needed.
+        """
+        _check_inputs(x, self.nin, "the network")
+        a = floats([v.data if isinstance(v, Value) else v for v in x], self.nin,
+                   "the input to the network")
+        for layer in self.layers:
+            activate = FLOAT_ACTIVATIONS[layer.activation]
+            out = []
+            for neuron in layer.neurons:
+                w = neuron.w
+                z = w[0].data * a[0]
+                for k in range(1, len(w)):
+                    z = z + w[k].data * a[k]
+                out.append(activate(z + neuron.b.data))
+            a = out
+        return a
 
     def weights(self) -> List[List[List[float]]]:
         """The weights as plain floats, `weights[l][j][k]` as in `from_weights`."""
