@@ -7,9 +7,8 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 
 from tinygrad_bp.checking.functional import (Gradients, arg_names, call, function_name,
                                              is_number)
-from tinygrad_bp.checking.graph import gradients_of
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
 
 
 def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
