@@ -44,11 +44,15 @@ def parse(source):
     invisible arrows (the ones that keep a column's order) are left out of the arrows."""
     nodes, arrows, columns = {}, [], []
     for block in re.findall(r"\{\s*rank=same\n(.*?)\}", source, re.S):
-        columns.append([line.strip() for line in block.splitlines()
-                        if re.fullmatch(r"\s*\w+\s*", line)])
+        column = [line.strip() for line in block.splitlines()
+                  if re.fullmatch(r"\s*\w+\s*", line)]
+        titles = [dict(ATTRIBUTE.findall(line))["label"].strip('"')
+                  for line in block.splitlines() if "shape=plaintext" in line]
+        columns.append((titles[0] if titles else None, column))
     for line in source.splitlines():
         match = STATEMENT.match(line)
-        if not match or match.group(1) in ("graph", "node", "edge"):
+        if not match or match.group(1) in ("graph", "node", "edge") \
+                or "shape=plaintext" in line:       # a column's title
             continue
         attrs = {k: v[1:-1] if v.startswith('"') else v
                  for k, v in ATTRIBUTE.findall(match.group(3))}
@@ -79,7 +83,7 @@ def by_label(cost):
 def weights_by_name(arrows):
     """{weight name: (tail, head, attributes)} from the arrows' labels `w7 = 0.45...`."""
     return {attrs["label"].split(" = ")[0]: (tail, head, attrs) for tail, head, attrs in arrows
-            if attrs["label"].startswith("w")}
+            if attrs.get("label", "").startswith("w")}
 
 
 def shown(text, prefix):
@@ -135,7 +139,10 @@ def test_neurons_show_b_z_a_and_delta_of_the_engine():
     reference = backprop(net.weights(), net.biases(), [v.data for v in x], y)
     for l, layer in enumerate(net.layers):
         for j, neuron in enumerate(layer.neurons):
-            name, b, z, a, delta = lines(nodes[neuron.name])
+            shown_lines = lines(nodes[neuron.name])
+            if l == len(net.layers) - 1:                        # an output: its target
+                assert shown_lines.pop(4) == f"y{j + 1} = {y[j]:.4g}"
+            name, b, z, a, delta = shown_lines
             assert name == neuron.name
             assert float(shown(b, f"{neuron.b.label} = ")) == float(f"{neuron.b.data:.4g}")
             assert float(shown(z, "z = ")) == float(f"{engine['z_' + name].data:.4g}")
@@ -153,8 +160,9 @@ def test_inputs_show_their_values_and_the_cost_its_value_and_targets():
     assert lines(nodes["x1"]) == ["x1", "= 0.05"] and lines(nodes["x2"]) == ["x2", "= 0.1"]
     assert lines(nodes["C"])[1] == f"= {cost.data:.4g}" == "= 0.3349"
     assert nodes["C"]["tooltip"] == f"C = {cost.data!r}"
-    into_cost = {tail: attrs["label"] for tail, head, attrs in arrows if head == "C"}
-    assert into_cost == {"o1": "y1 = 0.01", "o2": "y2 = 0.99"}
+    assert {tail for tail, head, _ in arrows if head == "C"} == {"o1", "o2"}
+    assert lines(nodes["o1"])[4] == "y1 = 0.01" and lines(nodes["o2"])[4] == "y2 = 0.99"
+    assert "target y2 = 0.99" in nodes["o2"]["tooltip"]
 
 
 def test_inputs_given_as_numbers_are_named_x_k():
@@ -190,16 +198,16 @@ def test_before_backward_no_gradient_is_shown_and_the_caption_says_so():
     view = draw_network(net, x, y)
     nodes, arrows, _ = parse(view.source)
     assert "gradients not computed yet" in view.source
-    assert not any("∂C" in attrs["label"] for _, _, attrs in arrows)
+    assert not any("∂C" in attrs.get("label", "") for _, _, attrs in arrows)
     assert not any("δ" in attrs["label"] for attrs in nodes.values())
-    assert lines(nodes["o1"])[2:] == ["z = 1.496", "a = σ(z) = 0.8169"]
+    assert lines(nodes["o1"])[2:] == ["z = 1.496", "a = σ(z) = 0.8169", "y1 = 0.01"]
 
 
 def test_show_grad_false_hides_gradients_without_a_caption():
     net, x, y, _ = article()
     view = draw_network(net, x, y, show_grad=False)
     nodes, arrows, _ = parse(view.source)
-    assert not any("∂C" in attrs["label"] for _, _, attrs in arrows)
+    assert not any("∂C" in attrs.get("label", "") for _, _, attrs in arrows)
     assert "δ" not in nodes["h1"]["label"] and "not computed" not in view.source
 
 
@@ -240,14 +248,17 @@ def test_the_same_network_gives_the_same_source():
 def test_one_column_per_layer_in_index_order():
     net, x, y, _ = article()
     _, _, columns = parse(draw_network(net, x, y).source)
-    assert columns == [["x1", "x2"], ["h1", "h2", "h3"], ["o1", "o2"]]
+    assert columns == [("input layer", ["x1", "x2"]), ("hidden layer", ["h1", "h2", "h3"]),
+                       ("output layer", ["o1", "o2"]), ("cost", ["C"])]
 
 
 def test_several_hidden_layers_keep_the_engines_names_and_columns():
     net = MLP(2, [3, 4, 2], seed=0)
     nodes, arrows, columns = parse(draw_network(net).source)
-    assert columns == [["x1", "x2"], ["h1_1", "h1_2", "h1_3"],
-                       ["h2_1", "h2_2", "h2_3", "h2_4"], ["o1", "o2"]]
+    assert [names for _, names in columns] == [["x1", "x2"], ["h1_1", "h1_2", "h1_3"],
+                                               ["h2_1", "h2_2", "h2_3", "h2_4"], ["o1", "o2"]]
+    assert [title for title, _ in columns] == ["input layer", "hidden layer 1",
+                                               "hidden layer 2", "output layer"]
     weights = weights_by_name(arrows)
     neurons = [n for layer in net.layers for n in layer.neurons]
     sources = {"h1": ["x1", "x2"], "h2": ["h1_1", "h1_2", "h1_3"],
@@ -263,9 +274,10 @@ def test_mlp_4_5_3_has_every_node_and_arrow():
     x, y = [0.1, 0.2, 0.3, 0.4], [0.0, 1.0, 0.0]
     mse(net(x), y).backward()
     nodes, arrows, columns = parse(draw_network(net, x, y).source)
-    assert columns == [["x1", "x2", "x3", "x4"], [f"h{j}" for j in range(1, 6)],
-                       ["o1", "o2", "o3"]]
-    assert set(nodes) == {*columns[0], *columns[1], *columns[2], "C"}
+    names = [names for _, names in columns]
+    assert names == [["x1", "x2", "x3", "x4"], [f"h{j}" for j in range(1, 6)],
+                     ["o1", "o2", "o3"], ["C"]]
+    assert set(nodes) == {name for column in names for name in column}
     weights = weights_by_name(arrows)
     assert len(weights) == 35 and weights["w21"][:2] == ("h1", "o1")
     assert weights["w20"][:2] == ("x4", "h5")
@@ -449,9 +461,11 @@ def test_both_renderers_draw_valid_svg_with_every_node_and_label(which, tmp_path
     svg = ElementTree.parse(render(view, tmp_path / "net.svg", renderer=path)).getroot()
     titles = {g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g")
               if g.get("class") == "node"}
-    assert titles == {"x1", "x2", "h1", "h2", "h3", "o1", "o2", "C"}
+    assert titles == {"x1", "x2", "h1", "h2", "h3", "o1", "o2", "C",
+                      "title0", "title1", "title2", "title3"}
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert "∂C/∂w7 = 0.0716" in texts and "w1 = 0.15" in texts and "δ = 0.1207" in texts
+    assert "hidden layer" in texts and "y2 = 0.99" in texts
 
 
 @pytest.mark.parametrize("which", RENDERERS)
@@ -523,3 +537,16 @@ def test_demo_writes_the_graph_and_the_network_figure(run_cli, tmp_path):
         if w.label.startswith("w"):
             assert f"∂C/∂{w.label} = {w.grad:.4g}" in texts
     assert "highlighted: 1 neuron-level path from w7 to C" in texts
+
+
+def test_the_module_docstring_example_holds():
+    import doctest
+    from tinygrad_bp.viz import network
+    result = doctest.testmod(network)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_network_without_a_sample_has_no_caption_about_gradients():
+    net = MLP(2, [3, 2], seed=0)
+    source = draw_network(net).source
+    assert "\tlabel=" not in source and "not computed" not in source

@@ -24,6 +24,7 @@ the same Values, so one `backward()` gives both pictures the same gradients.
 
 from __future__ import annotations
 
+import math
 from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import graphviz
@@ -109,23 +110,32 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
         "rankdir": rankdir, "ranksep": "1.4", "nodesep": "0.3", "newrank": "true", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9", "arrowsize": "0.7"})
     view.summary = f"the network {_shape(net)}: {len(neurons)} neurons, {weights} weights"
-    caption = _caption(show_grad and not grads_known, hot)
+    caption = _caption(show_grad and cost is not None and not grads_known, hot)
     if caption:
         view.attr(label=caption, labelloc="t")
 
-    columns = [[f"x{k}" for k in range(1, net.nin + 1)]]
-    columns += [[n.name for n in layer.neurons] for layer in net.layers]
-    for k, name in enumerate(columns[0]):
+    columns = [("input layer", [f"x{k}" for k in range(1, net.nin + 1)])]
+    columns += [(_layer_title(l, len(net.layers)), [n.name for n in layer.neurons])
+                for l, layer in enumerate(net.layers)]
+    for k, name in enumerate(columns[0][1]):
         view.node(name, **_input_node(name, None if x is None else x[k]), **_mark(hot, name))
-    for neuron in neurons:
-        view.node(neuron.name, **_neuron_node(neuron, forward.get(neuron.name), grads_known),
-                  **_mark(hot, neuron.name))
+    targets = dict(zip((n.name for n in net.layers[-1].neurons), y or ()))
+    circles = [_neuron_node(n, forward.get(n.name), targets.get(n.name), grads_known)
+               for n in neurons]
+    size = max(_diameter(circle["label"]) for circle in circles)
+    for neuron, circle in zip(neurons, circles):
+        view.node(neuron.name, **circle, width=f"{size:.2f}", **_mark(hot, neuron.name))
     if cost is not None:
         view.node("C", label=f"C = ½ Σ_j (y_j − a_j)²\\n= {_number(cost.data)}",
                   shape="box", style="rounded,filled", fillcolor=_COST_FILL,
                   tooltip=f"C = {cost.data!r}", **_mark(hot, "C"))
-    for column in columns:
-        _keep_order(view, column)
+    if cost is not None:
+        columns.append(("cost", ["C"]))
+    for i, (title, names) in enumerate(columns):
+        _keep_order(view, f"title{i}", title, names)
+    for i in range(1, len(columns)):
+        # NOTE: a heavy arrow is drawn straight: the titles stay on one line.
+        view.edge(f"title{i - 1}", f"title{i}", style="invis", weight="100")
     for layer in net.layers:
         for j, neuron in enumerate(layer.neurons):
             colour = PALETTE[j % len(PALETTE)]
@@ -133,10 +143,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
                 view.edge(source, neuron.name, **_weight_label(w, grads_known),
                           **_arrow(hot, (source, neuron.name), colour))
     if cost is not None:
-        for j, (neuron, target) in enumerate(zip(net.layers[-1].neurons, y), start=1):
-            view.edge(neuron.name, "C", label=f"y{j} = {_number(target)}",
-                      tooltip=f"target y{j} = {float(target)!r}",
-                      **_arrow(hot, (neuron.name, "C"), "#555555"))
+        for neuron in net.layers[-1].neurons:
+            view.edge(neuron.name, "C", **_arrow(hot, (neuron.name, "C"), "#555555"))
     return view
 
 
@@ -236,8 +244,9 @@ def _input_node(name: str, xk: Optional[Operand]) -> Dict[str, str]:
 
 
 def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
-                 grads_known: bool) -> Dict[str, str]:
-    """The circle of a neuron: its name, b, z, a = σ(z) and δ = ∂C/∂z (= ∂C/∂b)."""
+                 target: Optional[float], grads_known: bool) -> Dict[str, str]:
+    """The circle of a neuron: its name, b, z, a = σ(z), an output's target y_j, and
+    δ = ∂C/∂z (= ∂C/∂b)."""
     b = neuron.b
     lines = [neuron.name, f"{b.label} = {_number(b.data)}"]
     tips = [f"{neuron.name}: {b.label} = {b.data!r}"]
@@ -248,11 +257,24 @@ def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
         if neuron.activation in ACTIVATION_TEXT:            # "linear": a is z itself
             lines.append(f"a = {ACTIVATION_TEXT[neuron.activation]} = {_number(a.data)}")
             tips.append(f"a = {a.data!r}")
+    if target is not None:
+        j = neuron.name[1:]                                   # an output neuron o<j>
+        lines.append(f"y{j} = {_number(target)}")
+        tips.append(f"target y{j} = {float(target)!r}")
     if grads_known:
         lines.append(f"δ = {_number(b.grad)}")
         tips.append(f"δ = ∂C/∂z = ∂C/∂{b.label} = {b.grad!r}")
     return {"label": "\\n".join(lines), "shape": "circle", "style": "filled",
             "fillcolor": _NEURON_FILL, "tooltip": ", ".join(tips)}
+
+
+def _diameter(label: str) -> float:
+    """A little more than the diameter (inches) of the circle Graphviz draws around `label`:
+    √2 times its text box at 11 points (0.088 in a character, 0.18 in a line) with margins."""
+    # NOTE: one size for every neuron (Graphviz's width is a minimum), so that the circles
+    # look alike as in the article's figure, whatever the digits of their numbers.
+    lines = label.split("\\n")
+    return math.sqrt(2) * max(0.088 * max(map(len, lines)) + 0.22, 0.18 * len(lines) + 0.11)
 
 
 def _weight_label(w: Value, grads_known: bool) -> Dict[str, str]:
@@ -264,12 +286,17 @@ def _weight_label(w: Value, grads_known: bool) -> Dict[str, str]:
     return {"label": label, "tooltip": tip, "labeltooltip": tip}
 
 
-def _keep_order(view: graphviz.Digraph, names: List[str]) -> None:
-    """One rank per column, its nodes chained in index order by invisible arrows, which
-    Graphviz keeps pointing one way along the rank (top to bottom, or left to right)."""
+def _keep_order(view: graphviz.Digraph, title_name: str, title: str, names: List[str]
+                ) -> None:
+    """One rank per column: its title, then its nodes in index order, chained by invisible
+    arrows, which Graphviz keeps pointing one way along the rank (top to bottom, or left to
+    right)."""
     with view.subgraph() as column:
         column.attr(rank="same")
-        for name in names:
+        column.node(title_name, label=title, shape="plaintext", fontsize="12",
+                    fontcolor="#52606d")
+        names = [title_name, *names]
+        for name in names[1:]:
             column.node(name)
         for upper, lower in zip(names, names[1:]):
             column.edge(upper, lower, style="invis")
@@ -286,6 +313,13 @@ def _arrow(hot: Optional[Highlight], arrow: Tuple[str, str], colour: str) -> Dic
     if arrow in hot.arrows:
         return dict(_HOT)
     return {"color": colour + _DIM, "fontcolor": colour + "99"}
+
+
+def _layer_title(l: int, layers: int) -> str:
+    """The title of layer l (0-based) of `layers`: "hidden layer [l+1]" or "output layer"."""
+    if l == layers - 1:
+        return "output layer"
+    return "hidden layer" if layers == 2 else f"hidden layer {l + 1}"
 
 
 def _shape(net: MLP) -> str:
