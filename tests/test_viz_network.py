@@ -550,3 +550,21 @@ def test_a_network_without_a_sample_has_no_caption_about_gradients():
     net = MLP(2, [3, 2], seed=0)
     source = draw_network(net).source
     assert "\tlabel=" not in source and "not computed" not in source
+
+
+def test_highlight_of_a_label_several_parameters_share_is_refused():
+    net, x, y, _ = article()
+    net.parameters()[1].label = "w1"                 # w2 relabelled: two weights named w1
+    with pytest.raises(ValueError, match="'w1': 2 of its weights, biases, neurons or inputs"):
+        draw_network(net, x, y, highlight="w1")
+
+
+@pytest.mark.parametrize("which", RENDERERS)
+def test_a_parameter_label_with_quotes_and_backslashes_draws_as_itself(which):
+    path = renderer(which)
+    net = MLP(2, [1], seed=0)
+    net.parameters()[0].label = 'w"1\\N'
+    svg = run_svg(draw_network(net, [1.0, 2.0], highlight='w"1\\N'), path)
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert f'w"1\\N = {net.parameters()[0].data:.4g}' in texts
+    assert 'highlighted: 1 neuron-level path from w"1\\N to the outputs' in texts

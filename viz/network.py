@@ -43,7 +43,8 @@ PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e
 
 _FONT = {"fontname": "Helvetica", "fontsize": "11"}
 _HOT = {"color": HIGHLIGHT, "fontcolor": HIGHLIGHT, "penwidth": "2.5"}
-_DIM = "55"                            # the alpha of what a highlight leaves out
+_DIM, _DIM_TEXT = "55", "99"          # the alpha of what a highlight leaves out
+_COST_ARROW = "#555555"
 _INPUT_FILL, _NEURON_FILL, _COST_FILL = "#fdf6e3", "#eef2f7", "#f4f6f8"
 
 
@@ -66,8 +67,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
 
     - `x`: an input sample (numbers or Values). Given, a forward pass of the engine fills
       in every neuron's z and a, and the inputs show their values.
-    - `y`: the targets. Given (with `x`), the quadratic cost C = ½ Σ_j (y_j − a_j)² of the
-      outputs is drawn on the right, each arrow into it labelled with its target.
+    - `y`: the targets. Given (with `x`), each output neuron shows its target y_j, and the
+      quadratic cost C = ½ Σ_j (y_j − a_j)² of the outputs is drawn on the right.
     - `show_grad`: once `backward()` has run (some parameter's grad is not 0), each weight's
       arrow shows ∂C/∂w and each neuron δ = ∂C/∂z, read from its bias (BP3: ∂C/∂b = δ).
       They are the parameters' `.grad`, from whatever cost `backward()` was called on;
@@ -107,17 +108,15 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
         else None
 
     view = ComputationGraph(name="network", graph_attr={
-        "rankdir": rankdir, "ranksep": "1.4", "nodesep": "0.3", "newrank": "true", **_FONT},
+        "rankdir": rankdir, "ranksep": "1.4", "nodesep": "0.5", "newrank": "true", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9", "arrowsize": "0.7"})
     view.summary = f"the network {_shape(net)}: {len(neurons)} neurons, {weights} weights"
     caption = _caption(show_grad and cost is not None and not grads_known, hot)
     if caption:
         view.attr(label=caption, labelloc="t")
 
-    columns = [("input layer", [f"x{k}" for k in range(1, net.nin + 1)])]
-    columns += [(_layer_title(l, len(net.layers)), [n.name for n in layer.neurons])
-                for l, layer in enumerate(net.layers)]
-    for k, name in enumerate(columns[0][1]):
+    for k in range(net.nin):
+        name = f"x{k + 1}"
         view.node(name, **_input_node(name, None if x is None else x[k]), **_mark(hot, name))
     targets = dict(zip((n.name for n in net.layers[-1].neurons), y or ()))
     circles = [_neuron_node(n, forward.get(n.name), targets.get(n.name), grads_known)
@@ -129,23 +128,32 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
         view.node("C", label=f"C = ½ Σ_j (y_j − a_j)²\\n= {_number(cost.data)}",
                   shape="box", style="rounded,filled", fillcolor=_COST_FILL,
                   tooltip=f"C = {cost.data!r}", **_mark(hot, "C"))
-    if cost is not None:
-        columns.append(("cost", ["C"]))
-    for i, (title, names) in enumerate(columns):
-        _keep_order(view, f"title{i}", title, names)
-    for i in range(1, len(columns)):
-        # NOTE: a heavy arrow is drawn straight: the titles stay on one line.
-        view.edge(f"title{i - 1}", f"title{i}", style="invis", weight="100")
+    _draw_columns(view, net, cost is not None)
     for layer in net.layers:
         for j, neuron in enumerate(layer.neurons):
             colour = PALETTE[j % len(PALETTE)]
             for w, source in zip(neuron.w, sources[neuron.name]):
                 view.edge(source, neuron.name, **_weight_label(w, grads_known),
                           **_arrow(hot, (source, neuron.name), colour))
-    if cost is not None:
-        for neuron in net.layers[-1].neurons:
-            view.edge(neuron.name, "C", **_arrow(hot, (neuron.name, "C"), "#555555"))
+            if cost is not None and layer is net.layers[-1]:
+                view.edge(neuron.name, "C", **_arrow(hot, (neuron.name, "C"), _COST_ARROW))
     return view
+
+
+def _draw_columns(view: graphviz.Digraph, net: MLP, with_cost: bool) -> None:
+    """One titled column per layer (and the cost), the titles on one line."""
+    columns = [("input layer", [f"x{k}" for k in range(1, net.nin + 1)])]
+    for l, layer in enumerate(net.layers):
+        title = "output layer" if l == len(net.layers) - 1 else \
+            "hidden layer" if len(net.layers) == 2 else f"hidden layer {l + 1}"
+        columns.append((title, [n.name for n in layer.neurons]))
+    if with_cost:
+        columns.append(("cost", ["C"]))
+    for i, (title, names) in enumerate(columns):
+        _keep_order(view, f"title{i}", title, names)
+        if i:
+            # NOTE: a heavy arrow is drawn straight: the titles stay on one line.
+            view.edge(f"title{i - 1}", f"title{i}", style="invis", weight="100")
 
 
 def _forward(net: MLP, x: Sequence[Operand]) -> Dict[str, Tuple[Value, Value]]:
@@ -177,18 +185,23 @@ def _highlight(net: MLP, sources: Dict[str, List[str]], highlight: Union[str, Va
     neurons m of the next layer.
     """
     name = _highlight_name(net, highlight)
-    entries: Dict[str, List[Tuple[str, str]]] = {}          # name → its own arrows
+    entries: List[Tuple[str, List[Tuple[str, str]]]] = []   # (name, its own arrows)
     for k in range(1, net.nin + 1):
-        entries[f"x{k}"] = [(f"x{k}", n.name) for n in net.layers[0].neurons]
+        entries.append((f"x{k}", [(f"x{k}", n.name) for n in net.layers[0].neurons]))
     for layer in net.layers:
         for neuron in layer.neurons:
-            entries[neuron.name] = entries[neuron.b.label] = [(neuron.name, neuron.name)]
-            for w, source in zip(neuron.w, sources[neuron.name]):
-                entries[w.label] = [(source, neuron.name)]
-    if name not in entries:
-        raise ValueError(f"highlight {name!r}: no weight, bias, neuron or input of the network "
-                         f"{_shape(net)} has that name; names there: {', '.join(entries)}")
-    own = entries[name]
+            entries += [(neuron.name, [(neuron.name, neuron.name)]),
+                        (neuron.b.label, [(neuron.name, neuron.name)])]
+            entries += [(w.label, [(source, neuron.name)])
+                        for w, source in zip(neuron.w, sources[neuron.name])]
+    matches = [arrows for label, arrows in entries if label == name]
+    if len(matches) != 1:
+        found = "no weight, bias, neuron or input" if not matches else f"{len(matches)} of its " \
+            f"weights, biases, neurons or inputs"
+        raise ValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
+                         f"{'has' if not matches else 'have'} that name; names there: "
+                         f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
+    own = matches[0]
     layers = [[n.name for n in layer.neurons] for layer in net.layers]
     paths = dict.fromkeys(layers[-1], 1)
     for layer, after in zip(reversed(layers[:-1]), reversed(layers[1:])):
@@ -229,7 +242,7 @@ def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:
                      "backward() on the cost")
     if hot is not None:
         s = "s" if hot.count != 1 else ""
-        lines.append(f"highlighted: {hot.count} neuron-level path{s} from {hot.name} to "
+        lines.append(f"highlighted: {hot.count} neuron-level path{s} from {_text(hot.name)} to "
                      f"{hot.end}")
     return "\\n".join(lines)               # DOT's line break
 
@@ -248,8 +261,9 @@ def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
     """The circle of a neuron: its name, b, z, a = σ(z), an output's target y_j, and
     δ = ∂C/∂z (= ∂C/∂b)."""
     b = neuron.b
-    lines = [neuron.name, f"{b.label} = {_number(b.data)}"]
-    tips = [f"{neuron.name}: {b.label} = {b.data!r}"]
+    bias = _text(b.label)
+    lines = [neuron.name, f"{bias} = {_number(b.data)}"]
+    tips = [f"{neuron.name}: {bias} = {b.data!r}"]
     if forward is not None:
         z, a = forward
         lines.append(f"z = {_number(z.data)}")
@@ -263,7 +277,7 @@ def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
         tips.append(f"target y{j} = {float(target)!r}")
     if grads_known:
         lines.append(f"δ = {_number(b.grad)}")
-        tips.append(f"δ = ∂C/∂z = ∂C/∂{b.label} = {b.grad!r}")
+        tips.append(f"δ = ∂C/∂z = ∂C/∂{bias} = {b.grad!r}")
     return {"label": "\\n".join(lines), "shape": "circle", "style": "filled",
             "fillcolor": _NEURON_FILL, "tooltip": ", ".join(tips)}
 
@@ -279,10 +293,11 @@ def _diameter(label: str) -> float:
 
 def _weight_label(w: Value, grads_known: bool) -> Dict[str, str]:
     """The label of a weight's arrow: `w7 = 0.45` and, after backward, `∂C/∂w7 = 0.0716`."""
-    label, tip = f"{w.label} = {_number(w.data)}", f"{w.label} = {w.data!r}"
+    name = _text(w.label)
+    label, tip = f"{name} = {_number(w.data)}", f"{name} = {w.data!r}"
     if grads_known:
-        label += f"\\n∂C/∂{w.label} = {_number(w.grad)}"
-        tip += f", ∂C/∂{w.label} = {w.grad!r}"
+        label += f"\\n∂C/∂{name} = {_number(w.grad)}"
+        tip += f", ∂C/∂{name} = {w.grad!r}"
     return {"label": label, "tooltip": tip, "labeltooltip": tip}
 
 
@@ -312,14 +327,13 @@ def _arrow(hot: Optional[Highlight], arrow: Tuple[str, str], colour: str) -> Dic
         return {"color": colour, "fontcolor": colour}
     if arrow in hot.arrows:
         return dict(_HOT)
-    return {"color": colour + _DIM, "fontcolor": colour + "99"}
+    return {"color": colour + _DIM, "fontcolor": colour + _DIM_TEXT}
 
 
-def _layer_title(l: int, layers: int) -> str:
-    """The title of layer l (0-based) of `layers`: "hidden layer [l+1]" or "output layer"."""
-    if l == layers - 1:
-        return "output layer"
-    return "hidden layer" if layers == 2 else f"hidden layer {l + 1}"
+def _text(label: str) -> str:
+    """A label of the user's as itself inside a DOT string: `\\`, `"` and line breaks
+    escaped, so Graphviz neither ends the string nor reads `\\n` or `\\N` in it."""
+    return label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _shape(net: MLP) -> str:
