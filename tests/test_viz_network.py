@@ -568,3 +568,37 @@ def test_a_parameter_label_with_quotes_and_backslashes_draws_as_itself(which):
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert f'w"1\\N = {net.parameters()[0].data:.4g}' in texts
     assert 'highlighted: 1 neuron-level path from w"1\\N to the outputs' in texts
+
+
+def curve_points(d):
+    """Points along an SVG path of cubic Bézier segments ("M x,y C x,y x,y x,y ...")."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    corners = list(zip(numbers[::2], numbers[1::2]))
+    points = []
+    for i in range(0, len(corners) - 3, 3):
+        p0, p1, p2, p3 = corners[i:i + 4]
+        for t in (k / 20 for k in range(21)):
+            u = 1 - t
+            points.append(tuple(u ** 3 * a + 3 * u * u * t * b + 3 * u * t * t * c + t ** 3 * e
+                                for a, b, c, e in zip(p0, p1, p2, p3)))
+    return points
+
+
+@pytest.mark.parametrize("which", RENDERERS)
+def test_each_weight_label_sits_next_to_its_own_arrow_in_the_articles_figure(which):
+    net, x, y, _ = article()
+    svg = run_svg(draw_network(net, x, y, highlight="w1"), renderer(which))
+    arrows, labels = {}, {}
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") == "edge":
+            title = group.find(f"{SVG}title").text
+            arrows[title] = curve_points(next(group.iter(f"{SVG}path")).get("d"))
+            texts = [(float(t.get("x")), float(t.get("y"))) for t in group.iter(f"{SVG}text")]
+            if texts:
+                labels[title] = tuple(sum(c) / len(texts) for c in zip(*texts))
+    assert len(labels) == 12
+    for title, (lx, ly) in labels.items():
+        distance = {other: min(((px - lx) ** 2 + (py - ly) ** 2) ** 0.5 for px, py in points)
+                    for other, points in arrows.items()}
+        nearest = min(distance, key=distance.get)
+        assert nearest == title and distance[title] < 40, (title, nearest, distance[title])

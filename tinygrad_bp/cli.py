@@ -353,8 +353,8 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
         description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
                     "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
                     "engine beside the four equations, the chain rule for w7 and w1, one SGD "
-                    "step, and the graph as SVG with the path from w7 highlighted, beside the network drawn "
-                    "as the article's figure 1.")
+                    "step, and the graph as SVG with the path from w7 highlighted, beside the "
+                    "network drawn as the article's figure 1.")
     picture = demo.add_mutually_exclusive_group()
     picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
                          help=f"where to write the graph (default: {DEFAULT_SVG}); the "

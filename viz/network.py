@@ -229,13 +229,14 @@ def _highlight_name(net: MLP, highlight: Union[str, Value, Neuron]) -> str:
         return highlight.name
     if isinstance(highlight, Value):
         if all(highlight is not p for p in net.parameters()):
-            raise ValueError(f"highlight {highlight._name()} is not a parameter of {net!r}")
+            raise ValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
         return highlight.label
     raise TypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
                     f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")
 
 
 def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:
+    """The lines above the picture: gradients still to compute, and what is highlighted."""
     lines = []
     if grads_missing:
         lines.append("gradients not computed yet (every parameter's grad is 0): call "
