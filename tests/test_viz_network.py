@@ -289,13 +289,15 @@ def test_mlp_4_5_3_has_every_node_and_arrow():
 @pytest.mark.parametrize("which", RENDERERS)
 @pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
 @pytest.mark.parametrize("highlight", [None, "w1", "h3", "x2"])
+@pytest.mark.parametrize("sample", [True, False])
 def test_rendered_neurons_keep_their_index_order_whatever_the_options(which, rankdir,
-                                                                       highlight):
+                                                                       highlight, sample):
     path = renderer(which)
     net = MLP(4, [5, 3], seed=1)
-    x = [0.1, 0.2, 0.3, 0.4]
-    mse(net(x), [0.0, 1.0, 0.0]).backward()
-    view = draw_network(net, x, [0.0, 1.0, 0.0], highlight=highlight, rankdir=rankdir)
+    x, y = [0.1, 0.2, 0.3, 0.4], [0.0, 1.0, 0.0]
+    mse(net(x), y).backward()
+    view = draw_network(net, *((x, y) if sample else ()), highlight=highlight,
+                        rankdir=rankdir, show_grad=sample)
     centres = node_centres(run_svg(view, path))
     across = 1 if rankdir in ("LR", "RL") else 0        # y grows downward in SVG
     for column in (["x1", "x2", "x3", "x4"], [f"h{j}" for j in range(1, 6)],
