@@ -604,3 +604,23 @@ def test_each_weight_label_sits_next_to_its_own_arrow_in_the_articles_figure(whi
                     for other, points in arrows.items()}
         nearest = min(distance, key=distance.get)
         assert nearest == title and distance[title] < 40, (title, nearest, distance[title])
+
+
+def test_another_cost_is_drawn_with_its_formula_and_the_engines_value():
+    from tinygrad_bp.losses import binary_cross_entropy
+    net, x, y, _ = article(backward=False)
+    C = binary_cross_entropy(net(x), y)
+    C.backward()
+    nodes, arrows, _ = parse(draw_network(net, x, y, cost=binary_cross_entropy).source)
+    assert lines(nodes["C"]) == ["C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]",
+                                 f"= {C.data:.4g}"]
+    weights = weights_by_name(arrows)
+    assert lines(weights["w7"][2])[1] == f"∂C/∂w7 = {net.parameters()[9].grad:.4g}"
+
+
+def test_a_cost_of_ones_own_is_named_by_its_function():
+    def half_abs(outputs, targets):
+        return sum(((a - t) ** 2) ** 0.5 for a, t in zip(outputs, targets)) * 0.5
+    net, x, y, _ = article()
+    nodes, _, _ = parse(draw_network(net, x, y, cost=half_abs).source)
+    assert lines(nodes["C"])[0] == "C = half_abs(a, y)"

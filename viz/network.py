@@ -15,7 +15,7 @@ this draws what they add up to (the lecture's view). The numbers of both come fr
 the same Values, so one `backward()` gives both pictures the same gradients.
 
     >>> from tinygrad_bp.nn import article_network
-    >>> from tinygrad_bp.losses import mse
+    >>> from tinygrad_bp.losses import binary_cross_entropy, mse
     >>> net, x, y = article_network()
     >>> mse(net(x), y).backward()
     >>> draw_network(net, x, y, highlight="w1")
@@ -25,17 +25,19 @@ the same Values, so one `backward()` gives both pictures the same gradients.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import graphviz
 
 from tinygrad_bp.engine import Operand, Value, trace
-from tinygrad_bp.losses import mse
+from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
 from tinygrad_bp.viz.dot import HIGHLIGHT, RANKDIRS, ComputationGraph, GraphTooLarge
 
 MAX_WEIGHTS = 100
 ACTIVATION_TEXT = {"sigmoid": "σ(z)", "tanh": "tanh(z)", "relu": "relu(z)"}
+COST_TEXT = {mse: "½ Σ_j (y_j − a_j)²",
+             binary_cross_entropy: "−Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]"}
 # NOTE: the arrows into a neuron take its colour, so that each label reads against its
 # own arrow where arrows cross; red is kept for the highlight.
 PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2",
@@ -61,14 +63,16 @@ class Highlight(NamedTuple):
 def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
                  y: Optional[Sequence[float]] = None,
                  highlight: Union[str, Value, Neuron, None] = None, show_grad: bool = True,
-                 rankdir: str = "LR", *, max_weights: int = MAX_WEIGHTS) -> ComputationGraph:
+                 rankdir: str = "LR", *, cost: Callable[..., Value] = mse,
+                 max_weights: int = MAX_WEIGHTS) -> ComputationGraph:
     """`net` drawn neuron by neuron, as a graph like `draw_dot`'s (Jupyter shows it inline;
     `viz.render(view, "net.svg")` writes it).
 
     - `x`: an input sample (numbers or Values). Given, a forward pass of the engine fills
       in every neuron's z and a, and the inputs show their values.
     - `y`: the targets. Given (with `x`), each output neuron shows its target y_j, and the
-      quadratic cost C = ½ Σ_j (y_j − a_j)² of the outputs is drawn on the right.
+      cost C of the outputs is drawn on the right: `cost(outputs, y)`, by default the
+      article's quadratic cost C = ½ Σ_j (y_j − a_j)² (`losses.mse`).
     - `show_grad`: once `backward()` has run (some parameter's grad is not 0), each weight's
       arrow shows ∂C/∂w and each neuron δ = ∂C/∂z, read from its bias (BP3: ∂C/∂b = δ).
       They are the parameters' `.grad`, from whatever cost `backward()` was called on;
@@ -100,18 +104,18 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
         raise ValueError("draw_network: y needs x (the cost C is computed from the outputs "
                          "of a forward pass at x)")
     forward = _forward(net, x) if x is not None else {}
-    cost = mse([forward[n.name][1] for n in net.layers[-1].neurons], y) \
+    C = cost([forward[n.name][1] for n in net.layers[-1].neurons], y) \
         if y is not None else None
     grads_known = show_grad and any(p.grad != 0.0 for p in net.parameters())
     sources = _sources(net)
-    hot = _highlight(net, sources, highlight, cost is not None) if highlight is not None \
+    hot = _highlight(net, sources, highlight, C is not None) if highlight is not None \
         else None
 
     view = ComputationGraph(name="network", graph_attr={
         "rankdir": rankdir, "ranksep": "1.4", "nodesep": "0.5", "newrank": "true", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9", "arrowsize": "0.7"})
     view.summary = f"the network {_shape(net)}: {len(neurons)} neurons, {weights} weights"
-    caption = _caption(show_grad and cost is not None and not grads_known, hot)
+    caption = _caption(show_grad and C is not None and not grads_known, hot)
     if caption:
         view.attr(label=caption, labelloc="t")
 
@@ -124,18 +128,19 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     size = max(_diameter(circle["label"]) for circle in circles)
     for neuron, circle in zip(neurons, circles):
         view.node(neuron.name, **circle, width=f"{size:.2f}", **_mark(hot, neuron.name))
-    if cost is not None:
-        view.node("C", label=f"C = ½ Σ_j (y_j − a_j)²\\n= {_number(cost.data)}",
-                  shape="box", style="rounded,filled", fillcolor=_COST_FILL,
-                  tooltip=f"C = {cost.data!r}", **_mark(hot, "C"))
-    _draw_columns(view, net, cost is not None)
+    if C is not None:
+        formula = COST_TEXT.get(cost, f"{_text(getattr(cost, '__name__', 'cost'))}(a, y)")
+        view.node("C", label=f"C = {formula}\\n= {_number(C.data)}", shape="box",
+                  style="rounded,filled", fillcolor=_COST_FILL, tooltip=f"C = {C.data!r}",
+                  **_mark(hot, "C"))
+    _draw_columns(view, net, C is not None)
     for layer in net.layers:
         for j, neuron in enumerate(layer.neurons):
             colour = PALETTE[j % len(PALETTE)]
             for w, source in zip(neuron.w, sources[neuron.name]):
                 view.edge(source, neuron.name, **_weight_label(w, grads_known),
                           **_arrow(hot, (source, neuron.name), colour))
-            if cost is not None and layer is net.layers[-1]:
+            if C is not None and layer is net.layers[-1]:
                 view.edge(neuron.name, "C", **_arrow(hot, (neuron.name, "C"), _COST_ARROW))
     return view
 
