@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+from tinygrad_bp.ops import FUNCTIONS
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
     from tinygrad_bp.engine import Value
@@ -44,7 +45,7 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
         description="Evaluate EXPR at the given point, run backward(), print the value and each "
                     "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
                     ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
-                    "minus, parentheses and exp log tanh sigmoid relu.",
+                    f"minus, parentheses and {' '.join(FUNCTIONS)}.",
         epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
                "  |  tinygrad-bp graph --network --highlight w1 -o net.svg"
                "  |  tinygrad-bp graph --network --view neurons -o net.svg")
@@ -265,7 +266,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                     "expectation fails, 2 for bad usage.",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
-                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
     grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")

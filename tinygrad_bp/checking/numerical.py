@@ -159,10 +159,11 @@ def _step(x: Number, eps: float) -> float:
 
 
 def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
-    """For each leaf: does some relu's input z, which depends on it, lie within reach of 0?"""
+    """For each leaf: does the input z of some op with a kink at 0 (relu), which depends on
+    it, lie within reach of 0?"""
     flagged = [False] * len(leaves)
     for v in trace(root):
-        if v.op != "relu":
+        if v.kind is None or not v.kind.kink:
             continue
         z = v.parents[0]
         slopes = gradients_of(z)
