@@ -146,6 +146,35 @@ def test_trace_reaches_every_ancestor(graph):
     assert found == ancestors
 
 
+def depth_first_order(root):
+    """The post-order of a recursive depth-first search that visits parents in order."""
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) not in seen:
+            seen.add(id(node))
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(root)
+    return order
+
+
+@given(graphs)
+def test_trace_is_the_order_of_a_depth_first_search_visiting_parents_in_order(graph):
+    # NOTE: backward() adds into each gradient in this order: the order fixes the bits.
+    _, root, _ = build(*graph)
+    assert trace(root) == depth_first_order(root)
+
+
+@given(graphs)
+def test_trace_of_a_sub_graph_first_leaves_the_next_trace_whole(graph):
+    _, root, _ = build(*graph)
+    for parent in root.parents:
+        trace(parent)
+    assert trace(root) == depth_first_order(root)
+
+
 @given(graphs)
 def test_edges_hold_one_entry_per_operand_occurrence(graph):
     _, root, _ = build(*graph)
