@@ -242,6 +242,26 @@ def test_custom_operation_accepts_any_real_numbers_as_local_grads():
     assert type(y.local_grads[0]) is float
 
 
+def test_custom_operation_of_three_operands_takes_part_in_backward():
+    # a hand-made x·y·z: ∂/∂x = yz, ∂/∂y = xz, ∂/∂z = xy
+    x, y, z = Value(2.0), Value(3.0), Value(5.0)
+    f = Value(30.0, parents=(x, y, z), local_grads=(15.0, 10.0, 6.0), op="xyz") * 2
+    f.backward()
+    assert f.parents[0].parents == (x, y, z)
+    assert f.parents[0].local_grads == (15.0, 10.0, 6.0)
+    assert (x.grad, y.grad, z.grad) == (30.0, 20.0, 12.0)
+    assert trace(f) == [x, y, z, f.parents[0], f]
+
+
+@pytest.mark.parametrize("attribute", ["parents", "local_grads"])
+def test_edges_of_a_node_cannot_be_reassigned(attribute):
+    x = Value(2.0)
+    y = x * 3
+    with pytest.raises(AttributeError):
+        setattr(y, attribute, ())
+    assert (y.parents, y.local_grads) == ((x,), (3.0,))
+
+
 def test_leaf_is_a_node_without_parents():
     x = Value(1.0)
     assert (x.parents, x.local_grads, x.op, x.is_leaf) == ((), (), "", True)

@@ -168,6 +168,21 @@ def test_trace_is_the_order_of_a_depth_first_search_visiting_parents_in_order(gr
 
 
 @given(graphs)
+def test_backward_adds_every_edge_exactly_in_reverse_trace_order(graph):
+    # NOTE: the bits of every gradient are fixed by this order; a faster backward() must
+    # give exactly these numbers.
+    leaves, root, _ = build(*graph)
+    nodes = trace(root)
+    grads = {id(n): 0.0 for n in nodes}
+    grads[id(root)] = 1.0
+    for node in reversed(nodes):
+        for parent, local_grad in zip(node.parents, node.local_grads):
+            grads[id(parent)] += local_grad * grads[id(node)]
+    root.backward()
+    assert [n.grad for n in nodes] == [grads[id(n)] for n in nodes]
+
+
+@given(graphs)
 def test_trace_of_a_sub_graph_first_leaves_the_next_trace_whole(graph):
     _, root, _ = build(*graph)
     for parent in root.parents:

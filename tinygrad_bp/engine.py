@@ -54,7 +54,12 @@ class Value:
         27.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_const", "parents", "local_grads", "_mark")
+    # NOTE: a node's edges are slots of its own, not tuples: _p0, _p1 its operands and
+    # _g0, _g1 the local derivatives for them (_p0 None for a leaf, _p1 None for one
+    # operand; three or more, only in a custom node: _p1 is _MANY and _p0, _g0 are the
+    # tuples). One object per node instead of three halves the garbage collector's work.
+    __slots__ = ("data", "grad", "label", "_op", "_const", "_p0", "_p1", "_g0", "_g1",
+                 "_mark")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
@@ -62,18 +67,47 @@ class Value:
         self.grad = 0.0
         self.label = _text(label, "label")
         self._op = _text(op, "op")              # NOTE: set before any error calls describe()
-        self._const = self._mark = None
-        self.parents = _tuple(parents, "parents", self)
-        self.local_grads = tuple(real_number(g, "local_grads entry", label)
-                                 for g in _tuple(local_grads, "local_grads", self))
-        if not all(isinstance(p, Value) for p in self.parents):
+        self._const = self._mark = self._p0 = None
+        parents = _tuple(parents, "parents", self)
+        local_grads = tuple(real_number(g, "local_grads entry", label)
+                            for g in _tuple(local_grads, "local_grads", self))
+        if not all(isinstance(p, Value) for p in parents):
             raise TypeError(f"parents of {describe(self)} must all be Values, got "
-                            f"{[type(p).__name__ for p in self.parents]}")
-        if len(self.parents) != len(self.local_grads):
-            raise ValueError(f"{describe(self)} has {len(self.parents)} parents but "
-                             f"{len(self.local_grads)} local_grads: give one local "
+                            f"{[type(p).__name__ for p in parents]}")
+        if len(parents) != len(local_grads):
+            raise ValueError(f"{describe(self)} has {len(parents)} parents but "
+                             f"{len(local_grads)} local_grads: give one local "
                              f"derivative per parent")
-        self._op = self._op or ("custom" if self.parents else "")
+        self._op = self._op or ("custom" if parents else "")
+        if len(parents) == 1:
+            self._p0, self._p1, self._g0 = parents[0], None, local_grads[0]
+        elif len(parents) == 2:
+            (self._p0, self._p1), (self._g0, self._g1) = parents, local_grads
+        elif parents:
+            self._p0, self._p1, self._g0 = parents, _MANY, local_grads
+
+    @property
+    def parents(self) -> Tuple[Value, ...]:
+        """The operands this node was computed from, one per occurrence: `(a, a)` for
+        `a * a`, `()` for a leaf. Read-only: a node's edges are fixed when it is made."""
+        p0 = self._p0
+        if p0 is None:
+            return ()
+        p1 = self._p1
+        if p1 is None:
+            return (p0,)
+        return p0 if p1 is _MANY else (p0, p1)
+
+    @property
+    def local_grads(self) -> Tuple[float, ...]:
+        """∂self/∂parent for each of `parents`, in the same order, as computed when the
+        node was made. Read-only, like `parents`."""
+        if self._p0 is None:
+            return ()
+        p1 = self._p1
+        if p1 is None:
+            return (self._g0,)
+        return self._g0 if p1 is _MANY else (self._g0, self._g1)
 
     # --- operations: +, -, *, /, **, negation, exp, log, tanh, sigmoid, relu, sin and cos
     # are built from the table in tinygrad_bp.ops, below the class (see `_build_methods`).
@@ -102,7 +136,7 @@ class Value:
             # general exactly g + (c1 + c2) in floats, and a second backward() would not
             # exactly double g.
             for node, grad in zip(nodes, held):
-                if not node.parents:
+                if node._p0 is None:            # a leaf
                     node.grad += grad
                     if not _isfinite(node.grad):
                         raise OverflowError(f"∂{describe(self)}/∂{describe(node)} is "
@@ -147,7 +181,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for inputs and parameters: nodes with no parents."""
-        return not self.parents
+        return self._p0 is None
 
     def __repr__(self) -> str:
         label = f"label={self.label!r}, " if self.label else ""
@@ -315,27 +349,54 @@ _MAX_INT = int(sys.float_info.max)          # the largest int with a finite floa
 _EXP_MAX = math.log(sys.float_info.max)    # exp(x) is a finite float for x ≤ this
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
-          c: Optional[float]) -> Value:
-    """A node of a built-in operation `op` (with `c` folded in): its inputs are already
-    checked, its outputs not."""
+_MAX = sys.float_info.max
+_MANY = object()        # _p1 of a node with three or more parents (see Value.__slots__)
+
+
+def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Value:
+    """A node of a built-in operation `op` of one operand `a` (with `c` folded in), whose
+    local derivative is `g0`: its inputs are already checked, its outputs not."""
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
     # whose value or local derivative is not a finite float is an error, not a node. (From
     # finite operands a local derivative can become ±inf but never nan.)
-    if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
-        names = ", ".join(describe(p) for p in parents)
-        raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
-                            f"local derivatives {local_grads}")
+    if not (-_MAX <= data <= _MAX and -_MAX <= g0 <= _MAX):
+        _overflow(data, (a,), (g0,), op, c)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node._op = op
     node._const = c
-    node.parents = parents
-    node.local_grads = local_grads
+    node._p0 = a
+    node._p1 = None
+    node._g0 = g0
     node._mark = None
     return node
+
+
+def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Value:
+    """`_node1` for an operation of two operands a and b, local derivatives g0 and g1."""
+    if not (-_MAX <= data <= _MAX and -_MAX <= g0 <= _MAX and -_MAX <= g1 <= _MAX):
+        _overflow(data, (a, b), (g0, g1), op, None)
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._op = op
+    node._const = None
+    node._p0 = a
+    node._p1 = b
+    node._g0 = g0
+    node._g1 = g1
+    node._mark = None
+    return node
+
+
+def _overflow(data: float, operands: tuple, local_grads: tuple, op: Op,
+              c: Optional[float]) -> None:
+    names = ", ".join(describe(p) for p in operands)
+    raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
+                        f"local derivatives {local_grads}")
 
 
 def real_number(x: object, what: str, label: str = "") -> float:
@@ -481,7 +542,7 @@ def _build_methods() -> None:
 
         a = self.data; b = other.data
         out = a * b
-        return _node(out, (self, other), (b, a), OP, None)
+        return _node2(out, self, other, b, a, OP)
     """
     methods: Dict[str, List[Op]] = {}
     for op in OPS.values():
@@ -496,7 +557,8 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
     """The method `name` of Value for the rules `ops` (one per kind of operand)."""
     on_value = [op for op in ops if not op.folded]
     on_number = [op for op in ops if op.folded]
-    namespace = {**MATH, "Value": Value, "_node": _node, "_constant": _constant}
+    namespace = {**MATH, "Value": Value, "_node1": _node1, "_node2": _node2,
+                 "_constant": _constant}
     # NOTE: the function is defined as `method`: named `tanh`, it would hide math's tanh.
     lines = [f"def method(self{', other' if on_number or on_value[0].arity == 2 else ''}):"]
     if on_value and on_number:
@@ -515,7 +577,6 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
 def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
     """The lines that build a node of `op`, its record and check named OP{tag}, CHECK{tag}."""
     namespace[f"OP{tag}"] = op
-    operands = "(self, other)" if op.arity == 2 else "(self,)"
     lines = ["    a = self.data" + ("; b = other.data" if op.arity == 2 else "")]
     if op.name in _CHECKS:
         condition, namespace[f"CHECK{tag}"] = _CHECKS[op.name]
@@ -523,8 +584,11 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
         lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
     lines += [f"    {statement}" for statement in op.forward.split("; ")]
-    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), OP{tag}, "
-                 f"{'c' if op.folded else 'None'})")
+    if op.arity == 2:
+        lines.append(f"    return _node2(out, self, other, {', '.join(op.local)}, OP{tag})")
+    else:
+        lines.append(f"    return _node1(out, self, {op.local[0]}, OP{tag}, "
+                     f"{'c' if op.folded else 'None'})")
     return lines
 
 
