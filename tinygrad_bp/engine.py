@@ -215,11 +215,20 @@ def trace(root: Value) -> List[Value]:
         mark = node._mark
         if mark is done:                    # met again through another consumer
             continue
-        parents = node.parents
-        if parents and mark is not expanded:
+        p0 = node._p0
+        if p0 is not None and mark is not expanded:
             node._mark = expanded
             stack.append(node)
-            stack += parents[::-1]          # the first parent on top: visited first
+            # NOTE: the edges are read by arity, without building the parents tuple;
+            # the first parent goes on top, to be visited first.
+            p1 = node._p1
+            if p1 is None:
+                stack.append(p0)
+            elif p1 is _MANY:
+                stack += p0[::-1]
+            else:
+                stack.append(p1)
+                stack.append(p0)
         else:
             node._mark = done
             order.append(node)
@@ -315,13 +324,22 @@ def _chain_rule(nodes: List[Value]) -> None:
         node.grad = 0.0
     nodes[-1].grad = 1.0
     for node in reversed(nodes):
-        parents = node.parents
-        if parents:                         # a leaf has nothing to pass on
-            grad = node.grad
-            # NOTE: enumerate and index rather than zip(parents, local_grads): one
-            # iterator per node instead of three.
-            for i, local_grad in enumerate(node.local_grads):
-                parents[i].grad += local_grad * grad
+        p0 = node._p0
+        if p0 is None:                      # a leaf has nothing to pass on
+            continue
+        # NOTE: one branch per arity reads the edge slots directly: no tuple and no
+        # iterator per node (the same additions, in the same order, as over
+        # zip(parents, local_grads)).
+        grad = node.grad
+        p1 = node._p1
+        if p1 is None:
+            p0.grad += node._g0 * grad
+        elif p1 is _MANY:
+            for parent, local_grad in zip(p0, node._g0):
+                parent.grad += local_grad * grad
+        else:
+            p0.grad += node._g0 * grad
+            p1.grad += node._g1 * grad
 
 
 def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
