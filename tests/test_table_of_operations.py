@@ -7,6 +7,8 @@ of tests/test_engine_ops.py; these tests fail when a consumer or a test row is m
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_bp import Value, compile, explain
 from tinygrad_bp.expr import parse
@@ -93,3 +95,37 @@ def test_explain_names_sin_and_cos_nodes_as_the_table_writes_them(name):
     y = getattr((x + 1) * 2, name)()
     first_factor = explain(y, x, every_node=True).paths[0].factors[0][0]
     assert first_factor == f"∂({name}(… * 2))/∂((x + 1) * 2)"
+
+
+# An input of each operation marked `overflows` on which it overflows a float.
+OVERFLOWING = {
+    "+": lambda: Value(1e308) + Value(1e308), "-": lambda: Value(1e308) - Value(-1e308),
+    "*": lambda: Value(1e200) * Value(1e200), "/": lambda: Value(1.0) / Value(1e-320),
+    "**": lambda: Value(10.0) ** Value(400.0), "+ C": lambda: Value(1e308) + 1e308,
+    "- C": lambda: Value(-1e308) - 1e308, "C -": lambda: 1e308 - Value(-1e308),
+    "* C": lambda: Value(1e308) * 10, "/ C": lambda: Value(1.0) / 1e-320,
+    "C /": lambda: 1.0 / Value(1e-320), "** C": lambda: Value(1e200) ** 2,
+    "C **": lambda: 10.0 ** Value(400.0), "log": lambda: Value(1e-320).log()}
+
+
+def test_the_operations_marked_as_overflowing_are_those_that_can():
+    assert set(OVERFLOWING) == {name for name, op in OPS.items() if op.overflows}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOWING))
+def test_an_operation_marked_as_overflowing_raises_rather_than_giving_inf(name):
+    with pytest.raises(OverflowError, match="overflows a float"):
+        OVERFLOWING[name]()
+
+
+@settings(max_examples=500)
+@given(st.sampled_from(sorted(name for name, op in OPS.items() if not op.overflows)),
+       st.floats(allow_nan=False, allow_infinity=False))
+def test_an_operation_not_marked_as_overflowing_stays_finite(name, x):
+    # NOTE: the engine skips the finiteness test for these: this is what makes it safe.
+    try:
+        out = getattr(Value(x), OPS[name].method)()
+    except OverflowError:           # exp past 709.78: the domain check, before any inf
+        assert name == "exp" and x > 709
+        return
+    assert math.isfinite(out.data) and all(map(math.isfinite, out.local_grads))

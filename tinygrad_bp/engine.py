@@ -33,6 +33,7 @@ rest of the package.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from numbers import Real
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -373,12 +374,7 @@ _MANY = object()        # _p1 of a node with three or more parents (see Value.__
 
 def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Value:
     """A node of a built-in operation `op` of one operand `a` (with `c` folded in), whose
-    local derivative is `g0`: its inputs are already checked, its outputs not."""
-    # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
-    # whose value or local derivative is not a finite float is an error, not a node. (From
-    # finite operands a local derivative can become ±inf but never nan.)
-    if not (-_MAX <= data <= _MAX and -_MAX <= g0 <= _MAX):
-        _overflow(data, (a,), (g0,), op, c)
+    local derivative is `g0`: its inputs and outputs are already checked."""
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -394,8 +390,6 @@ def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Valu
 
 def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Value:
     """`_node1` for an operation of two operands a and b, local derivatives g0 and g1."""
-    if not (-_MAX <= data <= _MAX and -_MAX <= g0 <= _MAX and -_MAX <= g1 <= _MAX):
-        _overflow(data, (a, b), (g0, g1), op, None)
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -576,7 +570,7 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
     on_value = [op for op in ops if not op.folded]
     on_number = [op for op in ops if op.folded]
     namespace = {**MATH, "Value": Value, "_node1": _node1, "_node2": _node2,
-                 "_constant": _constant}
+                 "_constant": _constant, "_overflow": _overflow, "_MAX": _MAX}
     # NOTE: the function is defined as `method`: named `tanh`, it would hide math's tanh.
     lines = [f"def method(self{', other' if on_number or on_value[0].arity == 2 else ''}):"]
     if on_value and on_number:
@@ -602,12 +596,31 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
         lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
     lines += [f"    {statement}" for statement in op.forward.split("; ")]
+    c = "c" if op.folded else "None"
+    local = list(op.local)
+    if op.overflows:
+        # NOTE: float arithmetic rounds to ±inf silently (1e308 * 10, 1 / 1e-320): a node
+        # whose value or local derivative is not a finite float is an error, not a node.
+        # Only operations that can overflow test, and only what can overflow: the value
+        # and each local derivative that is more than an operand or a constant.
+        finite = ["out"]
+        for i, expression in enumerate(op.local):
+            if not _PLAIN.fullmatch(expression):
+                lines.append(f"    g{i} = {expression}")
+                local[i] = f"g{i}"
+                finite.append(local[i])
+        operands = "(self, other)" if op.arity == 2 else "(self,)"
+        lines.append(f"    if not ({' and '.join(f'-_MAX <= {x} <= _MAX' for x in finite)}):")
+        grads = ", ".join(local) + ("," if len(local) == 1 else "")
+        lines.append(f"        _overflow(out, {operands}, ({grads}), OP{tag}, {c})")
     if op.arity == 2:
-        lines.append(f"    return _node2(out, self, other, {', '.join(op.local)}, OP{tag})")
+        lines.append(f"    return _node2(out, self, other, {', '.join(local)}, OP{tag})")
     else:
-        lines.append(f"    return _node1(out, self, {op.local[0]}, OP{tag}, "
-                     f"{'c' if op.folded else 'None'})")
+        lines.append(f"    return _node1(out, self, {local[0]}, OP{tag}, {c})")
     return lines
+
+
+_PLAIN = re.compile(r"-?(\d+\.\d+|a|b|c|out)")   # a local derivative that cannot overflow
 
 
 _build_methods()

@@ -48,6 +48,8 @@ class Op(NamedTuple):
     written: str                # the node in an expression: "{a} * {b}", "exp({a})"
     kink: bool = False          # the derivative jumps where the operand is 0 (relu)
     absorbs: bool = False       # can give a finite value from an infinite operand (tanh(inf))
+    overflows: bool = False     # its value or a local derivative can round to ±inf from
+                                # finite operands (1e308 * 10, 1 / 1e-320): the engine checks
     doc: str = ""               # the method's docstring: the function and its derivative
 
     @property
@@ -79,35 +81,36 @@ def _power_c(inputs: tuple, out: Any, c: float) -> Tuple[Local, ...]:
 
 
 _TABLE = (
-    # name, method, arity, folded, forward, local, derivative, written; kink, absorbs, doc
+    # name, method, arity, folded, forward, local, derivative, written;
+    # kink, absorbs, overflows, doc
     Op("+", "__add__", 2, False, "out = a + b", ("1.0", "1.0"),
-       lambda x, out, c: (1.0, 1.0), "{a} + {b}"),
+       lambda x, out, c: (1.0, 1.0), "{a} + {b}", overflows=True),
     Op("-", "__sub__", 2, False, "out = a - b", ("1.0", "-1.0"),
-       lambda x, out, c: (1.0, -1.0), "{a} - {b}"),
+       lambda x, out, c: (1.0, -1.0), "{a} - {b}", overflows=True),
     Op("*", "__mul__", 2, False, "out = a * b", ("b", "a"),
-       lambda x, out, c: (x[1], x[0]), "{a} * {b}"),
+       lambda x, out, c: (x[1], x[0]), "{a} * {b}", overflows=True),
     # NOTE: -(a/b)/b, as b² may underflow to 0.
     Op("/", "__truediv__", 2, False, "out = a / b", ("1.0 / b", "-out / b"),
-       lambda x, out, c: (1.0 / x[1], -out / x[1]), "{a} / {b}", absorbs=True),
+       lambda x, out, c: (1.0 / x[1], -out / x[1]), "{a} / {b}", absorbs=True, overflows=True),
     Op("**", "__pow__", 2, False, "out = a ** b", ("b * a ** (b - 1.0)", "out * log(a)"),
        lambda x, out, c: (x[1] * x[0] ** (x[1] - 1.0), out * x[0].log()), "{a} ** {b}",
-       absorbs=True),
+       absorbs=True, overflows=True),
     Op("+ C", "__add__", 1, True, "out = a + c", ("1.0",),
-       lambda x, out, c: (1.0,), "{a} + {c}"),
+       lambda x, out, c: (1.0,), "{a} + {c}", overflows=True),
     Op("- C", "__sub__", 1, True, "out = a - c", ("1.0",),
-       lambda x, out, c: (1.0,), "{a} - {c}"),
+       lambda x, out, c: (1.0,), "{a} - {c}", overflows=True),
     Op("C -", "__rsub__", 1, True, "out = c - a", ("-1.0",),
-       lambda x, out, c: (-1.0,), "{c} - {a}"),
+       lambda x, out, c: (-1.0,), "{c} - {a}", overflows=True),
     Op("* C", "__mul__", 1, True, "out = a * c", ("c",),
-       lambda x, out, c: (c,), "{a} * {c}"),
+       lambda x, out, c: (c,), "{a} * {c}", overflows=True),
     Op("/ C", "__truediv__", 1, True, "out = a / c", ("1.0 / c",),
-       lambda x, out, c: (1.0 / c,), "{a} / {c}"),
+       lambda x, out, c: (1.0 / c,), "{a} / {c}", overflows=True),
     Op("C /", "__rtruediv__", 1, True, "out = c / a", ("-out / a",),
-       lambda x, out, c: (-out / x[0],), "{c} / {a}", absorbs=True),
+       lambda x, out, c: (-out / x[0],), "{c} / {a}", absorbs=True, overflows=True),
     Op("** C", "__pow__", 1, True, "out = a ** c", ("0.0 if c == 0.0 else c * a ** (c - 1.0)",),
-       _power_c, "{a} ** {c}", absorbs=True),
+       _power_c, "{a} ** {c}", absorbs=True, overflows=True),
     Op("C **", "__rpow__", 1, True, "out = c ** a", ("out * log(c)",),
-       lambda x, out, c: (out * math.log(c),), "{c} ** {a}", absorbs=True),
+       lambda x, out, c: (out * math.log(c),), "{c} ** {a}", absorbs=True, overflows=True),
     Op("neg", "__neg__", 1, False, "out = -a", ("-1.0",),
        lambda x, out, c: (-1.0,), "-{a}"),
     Op("exp", "exp", 1, False, "out = exp(a)", ("out",),
@@ -115,7 +118,7 @@ _TABLE = (
        doc="e^x, with d/dx e^x = e^x. Raises OverflowError past x ≈ 709.78."),
     Op("log", "log", 1, False, "out = log(a)", ("1.0 / a",),
        lambda x, out, c: (1.0 / x[0],), "log({a})",
-       doc="Natural log ln x, with d/dx ln x = 1/x. Defined for x > 0 only."),
+       doc="Natural log ln x, with d/dx ln x = 1/x. Defined for x > 0 only.", overflows=True),
     # NOTE: 1 − tanh² x cancels to 0 past |x| ≈ 19; the form in E = e^(−2|x|) keeps every
     # digit: tanh' = 4E / (1 + E)².
     Op("tanh", "tanh", 1, False, "E = exp(-2.0 * abs(a)); out = tanh(a)",
