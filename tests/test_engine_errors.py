@@ -84,6 +84,26 @@ def test_non_str_op_is_a_type_error():
         Value(1.0, parents=(Value(2.0),), local_grads=(1.0,), op=7)
 
 
+@pytest.mark.parametrize("options, error, message", [
+    (dict(op=0), TypeError, "op must be a str"),
+    (dict(parents=None), TypeError, "parents of .* must be a tuple"),
+    (dict(local_grads=0), TypeError, "local_grads of .* must be a tuple"),
+    (dict(parents=(Value(1.0),)), ValueError, "1 parents but 0 local_grads"),
+], ids=["op 0", "parents None", "local_grads 0", "a parent without local_grads"])
+def test_a_float_leaf_with_a_bad_option_is_refused_as_any_node_is(options, error, message):
+    # NOTE: Value(x) of a plain float takes a short path: these must not slip through it.
+    with pytest.raises(error, match=message):
+        Value(1.0, **options)
+
+
+def test_a_float_leaf_is_the_same_node_as_from_any_other_number():
+    fast, checked = Value(2.5, label="w"), Value(Fraction(5, 2), label="w")
+    assert (fast.data, fast.grad, fast.label, fast.op, fast.parents, fast.local_grads) == \
+        (checked.data, checked.grad, checked.label, checked.op, checked.parents,
+         checked.local_grads)
+    assert type(fast.data) is type(checked.data) is float
+
+
 # --- operands that are not numbers
 
 @pytest.mark.parametrize("make", [
