@@ -104,6 +104,41 @@ def test_a_float_leaf_is_the_same_node_as_from_any_other_number():
     assert type(fast.data) is type(checked.data) is float
 
 
+# --- assigning data and label is checked as the constructor checks them
+
+@pytest.mark.parametrize("data, error", [(math.nan, ValueError), (math.inf, ValueError),
+                                         (10 ** 400, ValueError), ("3", TypeError),
+                                         (True, TypeError), (None, TypeError)])
+def test_assigning_bad_data_is_refused_naming_the_node_and_keeps_the_old_value(data, error):
+    w = Value(0.5, label="w")
+    with pytest.raises(error) as info:
+        w.data = data
+    assert_names(str(info.value), "'w'", "Value data")
+    assert w.data == 0.5
+
+
+def test_assigning_an_int_or_a_fraction_as_data_stores_a_float():
+    w = Value(0.5)
+    w.data = 3
+    assert (w.data, type(w.data)) == (3.0, float)
+    w.data = Fraction(1, 4)
+    assert (w.data, type(w.data)) == (0.25, float)
+
+
+@pytest.mark.parametrize("label", [5, None, b"w"])
+def test_assigning_a_label_that_is_not_a_str_is_refused_and_keeps_the_old_one(label):
+    w = Value(0.5, label="w")
+    with pytest.raises(TypeError, match="label must be a str"):
+        w.label = label
+    assert w.label == "w"
+
+
+def test_assigning_data_and_label_to_an_inner_node_works_as_on_a_leaf():
+    y = Value(2.0) * 3
+    y.data, y.label = 7.5, "y"
+    assert (y.data, y.label, y.op) == (7.5, "y", "* 3")
+
+
 # --- operands that are not numbers
 
 @pytest.mark.parametrize("make", [

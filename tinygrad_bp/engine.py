@@ -59,7 +59,7 @@ class Value:
     # _g0, _g1 the local derivatives for them (_p0 None for a leaf, _p1 None for one
     # operand; three or more, only in a custom node: _p1 is _MANY and _p0, _g0 are the
     # tuples). One object per node instead of three halves the garbage collector's work.
-    __slots__ = ("data", "grad", "label", "_op", "_const", "_p0", "_p1", "_g0", "_g1",
+    __slots__ = ("_data", "grad", "_label", "_op", "_const", "_p0", "_p1", "_g0", "_g1",
                  "_mark")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
@@ -68,15 +68,15 @@ class Value:
         # few comparisons instead of their calls: Value(x) was 1.66 µs, most of it there.
         if (type(data) is float and -_MAX <= data <= _MAX and type(label) is str
                 and op == "" and parents == () and local_grads == ()):
-            self.data = data
+            self._data = data
             self.grad = 0.0
-            self.label = label
+            self._label = label
             self._op = ""
             self._const = self._mark = self._p0 = None
             return
-        self.data = real_number(data, "Value data", label)
+        self._data = real_number(data, "Value data", label)
         self.grad = 0.0
-        self.label = _text(label, "label")
+        self._label = _text(label, "label")
         self._op = _text(op, "op")              # NOTE: set before any error calls describe()
         self._const = self._mark = self._p0 = None
         parents = _tuple(parents, "parents", self)
@@ -96,6 +96,26 @@ class Value:
             (self._p0, self._p1), (self._g0, self._g1) = parents, local_grads
         elif parents:
             self._p0, self._p1, self._g0 = parents, _MANY, local_grads
+
+    @property
+    def data(self) -> float:
+        """The node's value, a finite float. Assigning checks it as `Value(x)` does."""
+        return self._data
+
+    @data.setter
+    def data(self, x: Number) -> None:
+        # NOTE: a finite float, what SGD assigns, skips the checks' call.
+        self._data = x if type(x) is float and -_MAX <= x <= _MAX else real_number(
+            x, "Value data", self._label)
+
+    @property
+    def label(self) -> str:
+        """The node's name in graphs and messages, "" for none. Assigning checks it is a str."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = _text(text, "label")
 
     @property
     def parents(self) -> Tuple[Value, ...]:
@@ -386,9 +406,9 @@ def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Valu
     """A node of a built-in operation `op` of one operand `a` (with `c` folded in), whose
     local derivative is `g0`: its inputs and outputs are already checked."""
     node = _new(Value)
-    node.data = data
+    node._data = data
     node.grad = 0.0
-    node.label = ""
+    node._label = ""
     node._op = op
     node._const = c
     node._p0 = a
@@ -401,9 +421,9 @@ def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Valu
 def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Value:
     """`_node1` for an operation of two operands a and b, local derivatives g0 and g1."""
     node = _new(Value)
-    node.data = data
+    node._data = data
     node.grad = 0.0
-    node.label = ""
+    node._label = ""
     node._op = op
     node._const = None
     node._p0 = a
@@ -562,7 +582,7 @@ def _build_methods() -> None:
     rule "*" for a Value operand and "* C" for a number; `__radd__` and `__rmul__` are
     `__add__` and `__mul__` (addition and multiplication commute).
 
-        a = self.data; b = other.data
+        a = self._data; b = other._data
         out = a * b
         return _node2(out, self, other, b, a, OP)
     """
@@ -599,7 +619,7 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
 def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
     """The lines that build a node of `op`, its record and check named OP{tag}, CHECK{tag}."""
     namespace[f"OP{tag}"] = op
-    lines = ["    a = self.data" + ("; b = other.data" if op.arity == 2 else "")]
+    lines = ["    a = self._data" + ("; b = other._data" if op.arity == 2 else "")]
     if op.name in _CHECKS:
         condition, namespace[f"CHECK{tag}"] = _CHECKS[op.name]
         argument = "other" if op.arity == 2 else "c" if op.folded else ""
