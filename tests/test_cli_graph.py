@@ -47,7 +47,7 @@ def test_graph_options_reach_the_picture(run_cli, tmp_path):
     source = out.read_text()
     assert "rankdir=TB" in source and "#d62728" in source
     assert re.search(r"v0 -> op2 \[label=-3 ", source)      # ∂(ab)/∂a = b on a's edge
-    assert "1 chain-rule path from b to the root" in source
+    assert "1 chain-rule path from b to a * b + a" in source
 
 
 def test_graph_of_numbers_only_needs_no_bindings(run_cli, tmp_path):
@@ -171,7 +171,7 @@ def test_graph_reports_a_failed_computation_with_status_1(run_cli, tmp_path):
 def test_graph_over_the_size_limit_says_how_to_raise_it(run_cli, tmp_path):
     result = run_cli("graph", "--network", "-o", tmp_path / "net.svg", "--max-nodes", "50")
     assert result.returncode == 1
-    assert "would draw 89 nodes" in result.stderr and "--max-nodes" in result.stderr
+    assert "would lay out 105 nodes (54 Values, 35 operations, 16 bends" in result.stderr and "--max-nodes" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -184,11 +184,53 @@ def test_graph_without_a_renderer_fails_with_status_1_and_the_way_out(run_cli, t
 
 
 def test_graph_renderer_failure_shows_its_stderr(run_cli, tmp_path):
+    renderer = tmp_path / "bin" / "failing-dot"
+    renderer.parent.mkdir()
+    renderer.write_text("#!/bin/sh\necho 'Error: cannot lay this out' >&2\nexit 1\n")
+    renderer.chmod(0o755)
+    (tmp_path / "out").mkdir()
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
+                     env={"TINYGRAD_BP_DOT": str(renderer)})
+    assert result.returncode == 1
+    assert "drawing failed" in result.stderr and "cannot lay this out" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_graph_pdf_with_graphviz_pure_exits_2_saying_pdf_needs_graphviz(run_cli, tmp_path):
     result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "g.pdf",
                      env={"TINYGRAD_BP_DOT": PURE})
-    assert result.returncode == 1
-    assert "drawing failed" in result.stderr and '"pdf" not recognized' in result.stderr
+    assert result.returncode == 2
+    assert "PDF needs Graphviz's dot" in result.stderr and "apt-get install graphviz" \
+        in result.stderr and "not recognized" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_help_epilog_lists_one_example_per_line(run_cli):
+    lines = run_cli("graph", "--help").stdout.splitlines()
+    examples = lines[lines.index("examples:") + 1:]
+    assert [line.split()[:2] for line in examples] == [["tinygrad-bp", "graph"]] * 2
+    assert not any("|" in line for line in examples)
+
+
+def test_graph_highlight_error_names_the_expression_as_typed(run_cli, tmp_path):
+    result = run_cli("graph", "x * y", "--at", "x=2,y=3", "-o", tmp_path / "g.svg",
+                     "--highlight", "z")
+    assert result.returncode == 2
+    assert "in the graph of 'x * y'" in result.stderr and "Value(" not in result.stderr
+
+
+def test_graph_timeout_stops_a_hanging_renderer(run_cli, tmp_path):
+    renderer = tmp_path / "bin" / "hanging-dot"
+    renderer.parent.mkdir()
+    renderer.write_text("#!/bin/sh\nsleep 300\n")
+    renderer.chmod(0o755)
+    (tmp_path / "out").mkdir()
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
+                     "--timeout", "0.5", env={"TINYGRAD_BP_DOT": str(renderer)}, timeout=30)
+    assert result.returncode == 1
+    assert "took more than 0.5 s and was stopped" in result.stderr and "--timeout" \
+        in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_graph_of_a_gradient_that_overflows_exits_1(run_cli, tmp_path):

@@ -283,7 +283,7 @@ def chain(n):
 
 
 def test_a_graph_past_max_nodes_is_refused_with_its_size_and_the_way_out():
-    with pytest.raises(GraphTooLarge, match=r"would draw 2001 nodes \(1001 Values, 1000 "
+    with pytest.raises(GraphTooLarge, match=r"would lay out 2001 nodes \(1001 Values, 1000 "
                                             r"operations\), more than max_nodes=2000: pass "
                                             r"max_nodes=2001 or more"):
         draw_dot(chain(1000))
