@@ -14,6 +14,7 @@ the local derivative ∂u/∂p: the factor the chain rule multiplies along that 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import (Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional,
@@ -364,5 +365,7 @@ def _text(text: str) -> str:
 
 
 def _record_text(text: str) -> str:
-    """`_text(text)` inside a record label, where { } | < > and space also have meanings."""
-    return "".join("\\" + c if c in "{}|<> " else c for c in _text(text))
+    """`_text(text)` inside a record label, where { } | < > also have meanings, and where
+    Graphviz trims spaces at the ends and joins runs of them: those become no-break spaces."""
+    kept = re.sub(r"^ | (?= )| $", "\u00a0", text)
+    return "".join("\\" + c if c in "{}|<>" else c for c in _text(kept))

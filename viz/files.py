@@ -61,7 +61,7 @@ def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
             data = source.encode("utf-8")
         else:
             renderer = renderer or find_renderer()
-            check_format(fmt, renderer)
+            check_format(fmt, renderer, timeout)
             data = run_renderer(source, fmt, renderer, timeout)
         write_file(path, data)
     return path
@@ -135,15 +135,24 @@ def _replace(target: Path, data: bytes) -> None:
 def _overwrite_in_place(target: Path, data: bytes) -> None:
     """Write `data` into `target` itself (keeping its hard links); restore it on failure."""
     previous = target.read_bytes()
-    with open(target, "r+b") as file:
+    descriptor = os.open(target, os.O_WRONLY)
+    try:
         try:
-            file.write(data)
-            file.truncate()
+            _write_all(descriptor, data)
         except BaseException:
-            file.seek(0)
-            file.write(previous)
-            file.truncate()
+            _write_all(descriptor, previous)
             raise
+    finally:
+        os.close(descriptor)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Make the file open as `descriptor` hold exactly `data`."""
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+    os.ftruncate(descriptor, len(data))
 
 
 def _naming(path: PathLike, target: Path, error: OSError) -> OSError:

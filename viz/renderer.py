@@ -28,7 +28,7 @@ import sysconfig
 import tempfile
 import threading
 from contextlib import contextmanager
-from typing import IO, FrozenSet, Iterator, List, Mapping, Optional
+from typing import IO, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
 import graphviz
 
@@ -37,6 +37,7 @@ TIMEOUT_ENV_VAR = "TINYGRAD_BP_RENDER_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
 PURE = "graphviz-pure"
 STDERR_SHOWN = 2000                 # bytes of a renderer's stderr quoted in an error
+PROBE_TIMEOUT = 10.0                # seconds for `renderer -T?` to list its formats
 GET_GRAPHVIZ = ("install Graphviz (`apt-get install graphviz`, `brew install graphviz`, or "
                 "https://graphviz.org/download/) or set TINYGRAD_BP_DOT to its dot")
 
@@ -124,23 +125,18 @@ def render_timeout(environ: Optional[Mapping[str, str]] = None) -> float:
 
 
 @functools.lru_cache(maxsize=None)
-def renderer_formats(renderer: str) -> Optional[FrozenSet[str]]:
+def renderer_formats(renderer: str, timeout: float = PROBE_TIMEOUT) -> Optional[FrozenSet[str]]:
     """The -T formats `renderer` writes, read from the list it prints when asked for an
     unknown one (as Graphviz's dot and graphviz-pure both do); None if it prints none."""
-    try:
-        done = subprocess.run([renderer, "-T?"], input=b"", capture_output=True, timeout=10,
-                              start_new_session=True)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    listed = re.search(rb"Use one of:([^\n]*)", done.stderr)
-    if listed is None:
-        return None
-    return frozenset(name.decode("ascii", "replace") for name in listed.group(1).split())
+    _, _, said = _run([renderer, "-T?"], b"", timeout)
+    listed = re.search(r"Use one of:([^\n]*)", said)
+    return None if listed is None else frozenset(listed.group(1).split())
 
 
-def check_format(fmt: str, renderer: str) -> None:
+def check_format(fmt: str, renderer: str, timeout: Optional[float] = None) -> None:
     """Raise `FormatUnavailable` at once if `renderer` says it cannot write `fmt`."""
-    formats = renderer_formats(renderer)
+    timeout = render_timeout() if timeout is None else timeout
+    formats = renderer_formats(renderer, min(PROBE_TIMEOUT, timeout))
     if formats is None or fmt in formats:
         return
     pictures = sorted(formats & {"svg", "png", "jpg", "pdf", "gif"})
@@ -158,8 +154,17 @@ def run_renderer(source: str, fmt: str, renderer: str, timeout: Optional[float] 
     `render_timeout()`). The renderer runs in its own process group, killed whole on a
     timeout, on Ctrl-C and on SIGTERM.
     """
-    timeout = render_timeout() if timeout is None else timeout
     command = [renderer, f"-T{fmt}"]
+    returncode, picture, said = _run(command, source.encode("utf-8"),
+                                     render_timeout() if timeout is None else timeout)
+    if returncode != 0:
+        raise RenderError(command, returncode, said)
+    return picture
+
+
+def _run(command: List[str], stdin: bytes, timeout: float) -> Tuple[int, bytes, str]:
+    """Run `command` in a process group of its own, killed whole on a timeout, Ctrl-C or
+    SIGTERM; return its exit status, its stdout and the start of its stderr."""
     # NOTE: stderr goes to a file, of which only the start is read: a renderer that
     # writes without end cannot fill memory.
     with tempfile.TemporaryFile() as stderr, sigterm_cleans_up():
@@ -167,18 +172,16 @@ def run_renderer(source: str, fmt: str, renderer: str, timeout: Optional[float] 
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=stderr, start_new_session=True)
         except OSError as error:
-            raise RendererNotFound(f"cannot run the renderer {renderer!r}: {error}") from None
+            raise RendererNotFound(f"cannot run the renderer {command[0]!r}: {error}") from None
         try:
-            picture, _ = process.communicate(source.encode("utf-8"), timeout=timeout)
+            stdout, _ = process.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             raise RenderTimeout(command, timeout, _start_of(stderr)) from None
         except BaseException:
             _kill_group(process)
             raise
-        if process.returncode != 0:
-            raise RenderError(command, process.returncode, _start_of(stderr))
-    return picture
+        return process.returncode, stdout, _start_of(stderr)
 
 
 @contextmanager
@@ -191,7 +194,7 @@ def sigterm_cleans_up() -> Iterator[None]:
     elsewhere, and inside another such block, it changes nothing.
     """
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+            or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL):
         yield
         return
 
