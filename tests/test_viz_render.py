@@ -4,6 +4,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import graphviz
 import pytest
 
 from tinygrad_bp.engine import Value, trace
-from tinygrad_bp.viz import (ENV_VAR, FormatUnavailable, RenderError, RendererNotFound, draw_dot,
-                            find_renderer, render, run_renderer)
+from tinygrad_bp.viz import (DEFAULT_TIMEOUT, ENV_VAR, TIMEOUT_ENV_VAR, FormatUnavailable,
+                            NoViewer, RenderError, RendererNotFound, RenderTimeout, draw_dot,
+                            find_renderer, render, render_timeout, run_renderer)
 from tinygrad_bp.viz.renderer import STDERR_SHOWN
 
 from conftest import ROOT
@@ -299,3 +301,95 @@ def test_jupyter_png_on_request(pure, monkeypatch):
     bundle = draw_dot(readme_graph())._repr_mimebundle_(include=["image/png", "image/svg+xml"],
                                                         exclude=["image/svg+xml"])
     assert list(bundle) == ["image/png"] and bundle["image/png"].startswith(b"\x89PNG")
+
+
+# --- time limit
+
+def test_a_renderer_past_its_timeout_is_killed_with_its_children(tmp_path):
+    renderer = fake_executable(tmp_path, "hanging-dot",
+                               f"sleep 300 &\necho $! > '{tmp_path}/child.pid'\nwait")
+    with pytest.raises(RenderTimeout, match=r"took more than 0.5 s and was stopped: .*timeout= "
+                                            r"\(or TINYGRAD_BP_RENDER_TIMEOUT=seconds\)"):
+        run_renderer("digraph {}", "svg", renderer, timeout=0.5)
+    child = int((tmp_path / "child.pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):                 # SIGKILL is delivered at once; reaping may lag
+            os.kill(child, 0)
+            if open(f"/proc/{child}/stat").read().split()[2] == "Z":
+                raise ProcessLookupError
+            time.sleep(0.05)
+
+
+def test_a_timeout_is_a_render_error_and_writes_nothing(tmp_path):
+    renderer = fake_executable(tmp_path / "bin", "hanging-dot", "sleep 300")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(RenderError):
+        render(readme_graph(), tmp_path / "out" / "c.svg", renderer=renderer, timeout=0.3)
+    assert files_in(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("environ, seconds", [({}, DEFAULT_TIMEOUT),
+                                              ({TIMEOUT_ENV_VAR: "2.5"}, 2.5)])
+def test_the_timeout_defaults_to_60_s_unless_the_environment_says(environ, seconds):
+    assert DEFAULT_TIMEOUT == 60 and render_timeout(environ) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "soon", "nan", "inf"])
+def test_a_bad_timeout_in_the_environment_is_named(text):
+    with pytest.raises(ValueError, match=f"{TIMEOUT_ENV_VAR}='{text}' must be a positive"):
+        render_timeout({TIMEOUT_ENV_VAR: text})
+
+
+# --- graphviz.Digraph's own methods go through the same renderer lookup
+
+def test_digraph_render_writes_the_source_and_an_svg_beside_it(pure, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    monkeypatch.chdir(tmp_path)
+    written = draw_dot(readme_graph()).render("gout")          # micrograd's notebook
+    assert written == "gout.svg" and files_in(tmp_path) == ["gout", "gout.svg"]
+    assert "(graphviz-pure)" in Path("gout.svg").read_text()
+    assert Path("gout").read_text() == draw_dot(readme_graph()).source
+
+
+def test_digraph_render_takes_format_outfile_and_cleanup(pure, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    dot = draw_dot(readme_graph())
+    assert dot.render(tmp_path / "g", format="png", cleanup=True) == str(tmp_path / "g.png")
+    assert files_in(tmp_path) == ["g.png"]
+    dot.render(outfile=tmp_path / "h.jpg")
+    assert (tmp_path / "h.jpg").read_bytes().startswith(b"\xff\xd8\xff")
+    assert files_in(tmp_path) == ["g.png", "h.gv", "h.jpg"]
+
+
+def test_digraph_pipe_uses_the_selected_renderer(pure, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    dot = draw_dot(readme_graph())
+    assert "(graphviz-pure)" in dot.pipe(encoding="utf-8")
+    assert dot.pipe("png").startswith(b"\x89PNG")
+
+
+def test_digraph_render_of_pdf_with_graphviz_pure_says_pdf_needs_graphviz(pure, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    with pytest.raises(FormatUnavailable, match="PDF needs Graphviz's dot"):
+        draw_dot(readme_graph()).render(tmp_path / "g", format="pdf")
+    assert files_in(tmp_path) == ["g"]                          # the source only
+
+
+def test_digraph_view_without_a_display_fails_clearly_after_writing(pure, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(NoViewer, match=r"wrote '.*g.svg', but this machine has no display"):
+        draw_dot(readme_graph()).view(tmp_path / "g")
+    assert (tmp_path / "g.svg").exists()
+
+
+def test_digraph_view_without_a_viewer_program_fails_clearly(pure, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("PATH", str(tmp_path))                  # no xdg-open, no open
+    with pytest.raises(NoViewer, match=r"found no program to show it"):
+        draw_dot(readme_graph()).view(tmp_path / "g")

@@ -75,10 +75,12 @@ class ComputationGraph(graphviz.Digraph):
         return the picture's path."""
         # NOTE: imported here because viz.files builds on this module.
         from tinygrad_bp.viz.files import save_picture
-        if outfile is not None and format is None:
-            format = Path(outfile).suffix.lstrip(".").lower() or None
+        if outfile is not None:
+            format = format or Path(outfile).suffix.lstrip(".").lower() or None
+            if filename is None:        # as graphviz does: the source beside the picture
+                filename = Path(outfile).with_suffix(".gv")
         fmt = format or self.format
-        source_path = self.save(filename, directory)
+        source_path = self.save(filename, directory=directory)
         picture = Path(outfile) if outfile is not None else Path(f"{source_path}.{fmt}")
         if picture.suffix.lower() != f".{fmt}":
             raise ValueError(f"cannot write {fmt} into {str(picture)!r}: its suffix says "
