@@ -59,6 +59,12 @@ def tree(n: int) -> Value:
     return _tree([Value(1.0, label=f"x{i}") for i in range(1, n + 1)])
 
 
+def pairs(n: int) -> Value:
+    """Σ_{i<j} x_i·x_j over n variables, summed as a tree: dense fan-out into one rank."""
+    xs = [Value(1.0, label=f"x{i}") for i in range(1, n + 1)]
+    return _tree([xs[i] * xs[j] for i in range(n) for j in range(i + 1, n)])
+
+
 def mlp(n: int) -> Value:
     """The quadratic cost of an MLP 2-n-n-2 on one sample: clusters, dense fan-out."""
     net = MLP(2, [n, n, 2], seed=0)
@@ -81,9 +87,9 @@ def _tree(values: List[Value]) -> Value:
 
 SHAPES: Dict[str, Callable[[int], Value]] = {
     "fan_leaf": fan_leaf, "fan_inner": fan_inner, "fan_wide": fan_wide, "chain": chain,
-    "tree": tree, "mlp": mlp}
+    "tree": tree, "pairs": pairs, "mlp": mlp}
 SIZES = {"fan_leaf": [50, 150, 300, 660], "fan_inner": [150, 500], "fan_wide": [100, 330],
-         "chain": [300, 1000], "tree": [300, 1000], "mlp": [8, 16, 24]}
+         "chain": [300, 1000], "tree": [300, 1000], "pairs": [20, 30], "mlp": [8, 16, 24]}
 
 
 def timed(source: str, renderer: str, timeout: float) -> Optional[float]:

@@ -2,14 +2,13 @@
 
 import math
 import re
-import shutil
-import sysconfig
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from renderers import PURE, renderer  # noqa: F401  (fixture)
+
 SVG = "{http://www.w3.org/2000/svg}"
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
 
 
 def node_count(path):
@@ -217,6 +216,22 @@ def test_graph_highlight_error_names_the_expression_as_typed(run_cli, tmp_path):
                      "--highlight", "z")
     assert result.returncode == 2
     assert "in the graph of 'x * y'" in result.stderr and "Value(" not in result.stderr
+
+
+def test_graph_labels_the_root_with_a_long_expression_shortened(run_cli, tmp_path):
+    result = run_cli("graph", "+".join(["x"] * 100), "--at", "x=1", "-o", tmp_path / "g.dot")
+    assert result.returncode == 0, result.stderr
+    assert '"x+x+x+x+x+x+x+x+x+x+x+x+x+x+x…+x+x+x+x+x | data 100 | grad 1"' \
+        in (tmp_path / "g.dot").read_text()
+
+
+def test_graph_of_the_issues_150_term_sum_is_drawn_by_each_renderer(run_cli, renderer,
+                                                                   tmp_path):
+    out = tmp_path / "f.svg"
+    result = run_cli("graph", "+".join(["x"] * 150), "--at", "x=1", "-o", out,
+                     env={"TINYGRAD_BP_DOT": renderer}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "x.grad = 150.0" in result.stdout and out.read_text().rstrip().endswith("</svg>")
 
 
 def test_graph_timeout_stops_a_hanging_renderer(run_cli, tmp_path):

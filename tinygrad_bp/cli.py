@@ -108,7 +108,7 @@ def _run_graph(args: argparse.Namespace) -> int:
             return _fail("graph", f"computation failed: {error}", 1)
         name = root.label or "value"
         if not root.label:              # the picture and its messages name it as typed
-            root.label = expression.text.strip()
+            root.label = _shortened(expression.text.strip())
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     try:
@@ -130,6 +130,14 @@ def _run_graph(args: argparse.Namespace) -> int:
         print(f"{leaf.label}.grad = {leaf.grad!r}")
     print(f"wrote {path}")
     return 0
+
+
+def _shortened(text: str, width: int = 40) -> str:
+    """`text`, its middle elided with … when it is longer than `width` characters."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) * 3 // 4
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
 
 
 def _article_cost() -> tuple:
