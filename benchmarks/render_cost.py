@@ -1,6 +1,7 @@
 """Render time against graph shape, for Graphviz's dot and graphviz-pure.
 
-    python3 benchmarks/render_cost.py [--timeout 30] [--plain] [--shapes fan_leaf,chain] [--sizes 50,100]
+    python3 benchmarks/render_cost.py [--timeout 30] [--plain] [--shapes fan_leaf,chain]
+                                      [--sizes 50,100]
 
 For each shape and size it prints the layout `draw_dot` plans (Values + operations,
 operands drawn again beside a distant use, bends: virtual nodes of edges that cross

@@ -8,6 +8,8 @@ dependency that pip installs, so its absence always fails.
 import os
 import shutil
 import sysconfig
+import time
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +49,34 @@ def debian_dot():
 @pytest.fixture
 def pure():
     return need_pure()
+
+
+def fake_executable(directory, name, script="exit 0"):
+    """An executable shell script `directory/name` running `script`; its path as a str."""
+    Path(directory).mkdir(exist_ok=True)
+    path = Path(directory) / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def hanging_renderer(directory):
+    """A renderer that starts a child (`sleep`), writes its pid to `directory/child.pid` and
+    waits for it: killing the renderer alone would leave the child running."""
+    return fake_executable(directory, "hanging-dot",
+                           f"sleep 300 &\necho $! > '{directory}/child.pid'\nwait")
+
+
+def ends_soon(pid, seconds=10.0):
+    """Whether process `pid` has ended, or ends within `seconds` (a busy machine may take a
+    moment to run a killed process's exit; a zombie has ended, its parent just not reaped it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat_file:
+                if stat_file.read().split()[2] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False

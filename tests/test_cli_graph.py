@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from renderers import PURE, renderer  # noqa: F401  (fixture)
+from renderers import PURE, fake_executable, renderer  # noqa: F401  (fixture)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -183,13 +183,11 @@ def test_graph_without_a_renderer_fails_with_status_1_and_the_way_out(run_cli, t
 
 
 def test_graph_renderer_failure_shows_its_stderr(run_cli, tmp_path):
-    renderer = tmp_path / "bin" / "failing-dot"
-    renderer.parent.mkdir()
-    renderer.write_text("#!/bin/sh\necho 'Error: cannot lay this out' >&2\nexit 1\n")
-    renderer.chmod(0o755)
+    renderer = fake_executable(tmp_path / "bin", "failing-dot",
+                               "echo 'Error: cannot lay this out' >&2\nexit 1")
     (tmp_path / "out").mkdir()
     result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
-                     env={"TINYGRAD_BP_DOT": str(renderer)})
+                     env={"TINYGRAD_BP_DOT": renderer})
     assert result.returncode == 1
     assert "drawing failed" in result.stderr and "cannot lay this out" in result.stderr
     assert list((tmp_path / "out").iterdir()) == []
@@ -235,13 +233,10 @@ def test_graph_of_the_issues_150_term_sum_is_drawn_by_each_renderer(run_cli, ren
 
 
 def test_graph_timeout_stops_a_hanging_renderer(run_cli, tmp_path):
-    renderer = tmp_path / "bin" / "hanging-dot"
-    renderer.parent.mkdir()
-    renderer.write_text("#!/bin/sh\nsleep 300\n")
-    renderer.chmod(0o755)
+    renderer = fake_executable(tmp_path / "bin", "hanging-dot", "sleep 300")
     (tmp_path / "out").mkdir()
     result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
-                     "--timeout", "0.5", env={"TINYGRAD_BP_DOT": str(renderer)}, timeout=30)
+                     "--timeout", "0.5", env={"TINYGRAD_BP_DOT": renderer}, timeout=30)
     assert result.returncode == 1
     assert "took more than 0.5 s and was stopped" in result.stderr and "--timeout" \
         in result.stderr

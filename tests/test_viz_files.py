@@ -15,7 +15,7 @@ from tinygrad_bp.viz import render, write_file
 from tinygrad_bp.viz.files import check_writable
 
 from conftest import ROOT
-from renderers import pure  # noqa: F401  (fixture)
+from renderers import ends_soon, hanging_renderer, pure  # noqa: F401  (fixture)
 from test_viz_dot import readme_graph
 
 
@@ -175,29 +175,12 @@ viz.render(a * 2, sys.argv[1], renderer=sys.argv[2])
 """
 
 
-def hanging_renderer(directory):
-    """A renderer that starts a child (`sleep`), writes the child's pid and waits for it."""
-    script = Path(directory) / "hanging-dot"
-    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > '{directory}/child.pid'\nwait\n")
-    script.chmod(0o755)
-    return script
-
-
 def wait_for(path, seconds=30):
     deadline = time.monotonic() + seconds
     while not path.exists() or not path.read_text().strip():
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.05)
     return int(path.read_text())
-
-
-def is_running(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat_file:    # a zombie has ended too
-        return stat_file.read().split()[2] != "Z"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
@@ -212,6 +195,5 @@ def test_a_signal_to_the_python_process_kills_the_renderer_and_its_children(tmp_
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == -signum, stderr    # ended by the signal, as by default
-    time.sleep(0.2)
-    assert not is_running(child)
+    assert ends_soon(child)
     assert files_in(tmp_path / "out") == []

@@ -4,7 +4,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from tinygrad_bp.viz import (DEFAULT_TIMEOUT, ENV_VAR, TIMEOUT_ENV_VAR, FormatUn
 from tinygrad_bp.viz.renderer import STDERR_SHOWN
 
 from conftest import ROOT
-from renderers import debian_dot, pure, renderer  # noqa: F401  (fixtures)
+from renderers import (debian_dot, ends_soon, fake_executable, hanging_renderer,  # noqa: F401
+                       pure, renderer)
 from test_viz_dot import article_cost, readme_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -213,14 +213,6 @@ def test_run_renderer_reports_a_syntax_error_from_dot(debian_dot):
 
 # --- finding the renderer
 
-def fake_executable(directory, name, script="exit 0"):
-    Path(directory).mkdir(exist_ok=True)
-    path = Path(directory) / name
-    path.write_text(f"#!/bin/sh\n{script}\n")
-    path.chmod(0o755)
-    return str(path)
-
-
 def test_dot_on_the_path_comes_before_graphviz_pure(tmp_path):
     dot = fake_executable(tmp_path, "dot")
     fake_executable(tmp_path, "graphviz-pure")
@@ -306,18 +298,11 @@ def test_jupyter_png_on_request(pure, monkeypatch):
 # --- time limit
 
 def test_a_renderer_past_its_timeout_is_killed_with_its_children(tmp_path):
-    renderer = fake_executable(tmp_path, "hanging-dot",
-                               f"sleep 300 &\necho $! > '{tmp_path}/child.pid'\nwait")
+    renderer = hanging_renderer(tmp_path)
     with pytest.raises(RenderTimeout, match=r"took more than 0.5 s and was stopped: .*timeout= "
                                             r"\(or TINYGRAD_BP_RENDER_TIMEOUT=seconds\)"):
         run_renderer("digraph {}", "svg", renderer, timeout=0.5)
-    child = int((tmp_path / "child.pid").read_text())
-    with pytest.raises(ProcessLookupError):
-        for _ in range(50):                 # SIGKILL is delivered at once; reaping may lag
-            os.kill(child, 0)
-            if open(f"/proc/{child}/stat").read().split()[2] == "Z":
-                raise ProcessLookupError
-            time.sleep(0.05)
+    assert ends_soon(int((tmp_path / "child.pid").read_text()))
 
 
 def test_a_timeout_is_a_render_error_and_writes_nothing(tmp_path):
