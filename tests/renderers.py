@@ -21,11 +21,10 @@ REQUIRE_DOT = "TINYGRAD_BP_REQUIRE_DOT"
 def need_dot():
     """The path of Graphviz's `dot`, or skip (fail under TINYGRAD_BP_REQUIRE_DOT=1)."""
     if DEBIAN_DOT is None:
-        message = (f"needs Graphviz's dot, which is not on PATH (apt-get install graphviz); "
-                   f"{REQUIRE_DOT}=1 turns this skip into a failure")
+        missing = "Graphviz's dot is not on PATH (apt-get install graphviz)"
         if os.environ.get(REQUIRE_DOT) == "1":
-            pytest.fail(f"{REQUIRE_DOT}=1: {message}")
-        pytest.skip(message)
+            pytest.fail(f"{REQUIRE_DOT}=1 but {missing}")
+        pytest.skip(f"needs Graphviz's dot: {missing}; {REQUIRE_DOT}=1 makes this a failure")
     return DEBIAN_DOT
 
 

@@ -202,6 +202,18 @@ def test_graph_pdf_with_graphviz_pure_exits_2_saying_pdf_needs_graphviz(run_cli,
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.mkdir(), "it is a directory"),
+    (lambda p: (p.write_text("old"), p.chmod(0o444)), r"it is read-only \(mode 0444\)")])
+def test_graph_write_errors_name_the_users_path_and_the_reason(run_cli, tmp_path, make, reason):
+    target = tmp_path / "g.svg"
+    make(target)
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", target)
+    assert result.returncode == 1
+    assert re.search(rf"cannot write '{target}': {reason}", result.stderr), result.stderr
+    assert ".tmp" not in result.stderr and [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
 def test_graph_help_epilog_lists_one_example_per_line(run_cli):
     lines = run_cli("graph", "--help").stdout.splitlines()
     examples = lines[lines.index("examples:") + 1:]

@@ -197,3 +197,13 @@ def test_a_signal_to_the_python_process_kills_the_renderer_and_its_children(tmp_
     assert process.returncode == -signum, stderr    # ended by the signal, as by default
     assert ends_soon(child)
     assert files_in(tmp_path / "out") == []
+
+
+def test_a_directory_the_user_may_not_write_is_refused_before_rendering(tmp_path, monkeypatch):
+    def no_write_in(path, mode):
+        return not (mode & os.W_OK and Path(path) == tmp_path)
+    monkeypatch.setattr(os, "access", no_write_in)      # as for a user other than root
+    with pytest.raises(PermissionError, match=rf"cannot write '{tmp_path / 'c.svg'}': no "
+                                              rf"permission to create files in directory"):
+        render(readme_graph(), tmp_path / "c.svg", renderer="/nonexistent/renderer")
+    assert files_in(tmp_path) == []

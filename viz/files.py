@@ -79,7 +79,7 @@ def format_of(path: PathLike) -> str:
 def check_writable(path: PathLike) -> None:
     """Raise the OSError that writing `path` would meet, naming `path` and the reason:
     a missing directory, a file where a directory should be, a directory where the file
-    should be, a read-only file."""
+    should be, a read-only file, a directory the user may not create files in."""
     shown, target = str(path), Path(os.path.realpath(path))
     for ancestor in reversed(Path(path).parents):
         if ancestor.exists() and not ancestor.is_dir():
@@ -95,6 +95,11 @@ def check_writable(path: PathLike) -> None:
         if not mode & 0o222 or not os.access(target, os.W_OK):
             raise PermissionError(f"cannot write {shown!r}: it is read-only (mode {mode:04o}); "
                                   f"make it writable (chmod u+w) or write elsewhere")
+        if target.stat().st_nlink > 1:
+            return                          # overwritten in place: the directory is not touched
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {shown!r}: no permission to create files in "
+                              f"directory {str(target.parent)!r}")
 
 
 def write_file(path: PathLike, data: bytes) -> None:
