@@ -10,7 +10,8 @@ in the article's order:
    computed by `tinygrad_bp.backprop` without the engine;
 5. the chain rule for w7 and for w1 written out with numbers (section 5);
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
-7. the graph of C with the chain-rule path of w7 highlighted, as SVG.
+7. the graph of C with the chain-rule path of w7 highlighted, as SVG, and beside it the
+   network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`).
 
 `replay()` yields the report line by line, so a command line shows it as it goes.
 """
@@ -77,6 +78,16 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
         yield ""
         path = viz.render(C, svg, highlight=nodes["w7"])
         yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+        figure = viz.render(viz.draw_network(net, x, y, highlight="w7"), network_picture(svg))
+        yield f"   The network as the article's figure 1, the same gradients on its arrows: " \
+              f"wrote {figure}"
+
+
+def network_picture(svg: Union[str, Path]) -> Path:
+    """Where the demo writes the neuron-level picture: beside `svg`, `-network` added to its
+    name (tinygrad-bp-demo.svg → tinygrad-bp-demo-network.svg)."""
+    svg = Path(svg)
+    return svg.with_name(f"{svg.stem}-network{svg.suffix}")
 
 
 def _gradient_table(net: MLP, reference: Backprop) -> Iterator[str]:

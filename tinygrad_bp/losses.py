@@ -17,6 +17,7 @@ from typing import List, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
 from tinygrad_bp.layout import floats
+from tinygrad_bp.ops import OPS
 
 # NOTE: a probability that is not the output of a sigmoid node is clamped into
 # [EPSILON, 1 − EPSILON] before its log is taken, so ln never sees 0.
@@ -83,7 +84,7 @@ def batch_cost(costs: Sequence[Value]) -> Value:
 
 def _cross_entropy(a: Value, y: float) -> Value:
     """One output's term −[y ln a + (1 − y) ln(1 − a)]."""
-    if a.op == "sigmoid" and len(a.parents) == 1:
+    if a.kind is OPS["sigmoid"]:
         z = a.parents[0].data
         softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))     # ln(1 + e^z)
         return Value(softplus - y * z, parents=a.parents, local_grads=(a.data - y,), op="bce")

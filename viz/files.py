@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import graphviz
+
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import check_format, find_renderer, run_renderer, sigterm_cleans_up
@@ -36,9 +38,13 @@ FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".pdf": 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def render(root: Value, path: PathLike, *, renderer: Optional[str] = None,
-           timeout: Optional[float] = None, **draw_options: Any) -> Path:
+def render(root: Union[Value, graphviz.Digraph], path: PathLike, *,
+           renderer: Optional[str] = None, timeout: Optional[float] = None,
+           **draw_options: Any) -> Path:
     """Draw the graph of `root` (see `draw_dot` for the options) into `path`; return it.
+
+    `root` may also be a view already drawn (by `draw_dot` or `draw_network`), written as
+    it is: `render(draw_network(net, x, y), "net.svg")`.
 
     The format comes from the suffix: `.svg`, `.png`, `.jpg`/`.jpeg`, `.pdf` (Graphviz's
     `dot` only: refused at once with graphviz-pure), or `.dot`, the DOT source itself,
@@ -46,8 +52,18 @@ def render(root: Value, path: PathLike, *, renderer: Optional[str] = None,
     `find_renderer()`), `timeout` its time limit in seconds (default: `render_timeout()`,
     60 s). See the module docstring for what happens to an existing file.
     """
-    return save_picture(draw_dot(root, **draw_options).source, path, renderer=renderer,
-                        timeout=timeout)
+    return save_picture(_source(root, draw_options), path, renderer=renderer, timeout=timeout)
+
+
+def _source(root: Union[Value, graphviz.Digraph], draw_options: Any) -> str:
+    """The DOT source of `root`: drawn by `draw_dot`, or that of a view drawn already."""
+    if isinstance(root, graphviz.Digraph):
+        if draw_options:
+            raise TypeError(f"render: {', '.join(sorted(draw_options))} are drawing options; "
+                            f"a view already drawn takes none (pass them to draw_dot or "
+                            f"draw_network)")
+        return root.source
+    return draw_dot(root, **draw_options).source
 
 
 def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
