@@ -186,7 +186,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
             attrs["minlen"] = "2"
         if edge_labels:
             attrs.update(label=_number(local_grad),
-                         labeltooltip=_text(f"∂u/∂p = {local_grad!r}"))
+                         labeltooltip=dot_text(f"∂u/∂p = {local_grad!r}"))
         i, j = index[parent], index[child]
         operand = f"v{i}"
         if (parent, child) in layout.far:
@@ -273,8 +273,9 @@ def _add_node(graph: graphviz.Digraph, node: Value, i: int, grads_known: bool,
     _add_record(graph, f"v{i}", node, grads_known, vertical_fields, hot)
     if node.parents:
         colour = _HOT if hot else {}
-        graph.node(f"op{i}", label=_text(node.op), shape="ellipse", width="0.3", height="0.3",
-                   margin="0.02", tooltip=_text(f"operation {node.op}"), **colour)
+        graph.node(f"op{i}", label=dot_text(node.op), shape="ellipse", width="0.3",
+                   height="0.3", margin="0.02", tooltip=dot_text(f"operation {node.op}"),
+                   **colour)
         graph.edge(f"op{i}", f"v{i}", **colour)
 
 
@@ -293,7 +294,7 @@ def _add_record(graph: graphviz.Digraph, name: str, node: Value, grads_known: bo
         tooltip += f" (drawn again beside this use; first drawn as {copy_of})"
         attrs["style"] = "dashed"
     graph.node(name, label=graphviz.nohtml(record if vertical_fields else f"{{ {record} }}"),
-               shape="record", tooltip=_text(tooltip), **attrs)
+               shape="record", tooltip=dot_text(tooltip), **attrs)
 
 
 def _nest(nodes: Sequence[Value], groups: Dict[Value, Cluster]
@@ -338,7 +339,7 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
         n = paths[root]
         lines.append(f"highlighted: {n} chain-rule path{'s' if n != 1 else ''} from "
                      f"{target.label or 'the highlighted node'} to {root.label or 'the root'}")
-    return graphviz.nohtml("\\n".join(_text(line) for line in lines))   # \n: DOT's line break
+    return graphviz.nohtml("\\n".join(dot_text(line) for line in lines))   # \n: DOT's line break
 
 
 def _number(x: float) -> str:
@@ -346,7 +347,7 @@ def _number(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _text(text: str) -> str:
+def dot_text(text: str) -> str:
     """`text` as a DOT string that Graphviz draws as itself, and that makes well-formed SVG.
 
     Backslashes are doubled (no `\\N`, `\\G`, no escaped final quote), `&` is written
@@ -367,7 +368,7 @@ def _text(text: str) -> str:
 
 
 def _record_text(text: str) -> str:
-    """`_text(text)` inside a record label, where { } | < > also have meanings, and where
+    """`dot_text(text)` inside a record label, where { } | < > also have meanings, and where
     Graphviz trims spaces at the ends and joins runs of them: those become no-break spaces."""
     kept = re.sub(r"^ | (?= )| $", "\u00a0", text)
-    return "".join("\\" + c if c in "{}|<>" else c for c in _text(kept))
+    return "".join("\\" + c if c in "{}|<>" else c for c in dot_text(kept))
