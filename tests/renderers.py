@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 DEBIAN_DOT = shutil.which("dot")
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
+PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts")) \
+    or shutil.which("graphviz-pure")
 REQUIRE_DOT = "TINYGRAD_BP_REQUIRE_DOT"
 
 
