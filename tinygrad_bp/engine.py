@@ -59,8 +59,9 @@ class Value:
     # _g0, _g1 the local derivatives for them (_p0 None for a leaf, _p1 None for one
     # operand; three or more, only in a custom node: _p1 is _MANY and _p0, _g0 are the
     # tuples). One object per node instead of three halves the garbage collector's work.
-    __slots__ = ("_data", "grad", "_label", "_op", "_const", "_p0", "_p1", "_g0", "_g1",
-                 "_mark")
+    # A node of one operand with a number c folded in (`a * 3`) keeps c in _g1, which it
+    # does not otherwise use: a slot fewer is 8 bytes less per node.
+    __slots__ = ("_data", "grad", "_label", "_op", "_p0", "_p1", "_g0", "_g1", "_mark")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
@@ -72,13 +73,13 @@ class Value:
             self.grad = 0.0
             self._label = label
             self._op = ""
-            self._const = self._mark = self._p0 = None
+            self._mark = self._p0 = None
             return
         self._data = real_number(data, "Value data", label)
         self.grad = 0.0
         self._label = _text(label, "label")
         self._op = _text(op, "op")              # NOTE: set before any error calls describe()
-        self._const = self._mark = self._p0 = None
+        self._mark = self._p0 = None
         parents = _tuple(parents, "parents", self)
         local_grads = tuple(real_number(g, "local_grads entry", label)
                             for g in _tuple(local_grads, "local_grads", self))
@@ -190,13 +191,12 @@ class Value:
         # NOTE: a built-in node stores its record of the table and its number, and the
         # text is made here, on read: formatting the number costs more than the rest of
         # the operation, on every node of x * -1 + 0.5.
-        return op.text(self._const) if type(op) is Op else op
+        return op.text(self._g1 if op.folded else None) if type(op) is Op else op
 
     @op.setter
     def op(self, text: str) -> None:
         """Renaming a node makes it a custom operation: its text no longer names a rule."""
         self._op = _text(text, "op")
-        self._const = None
 
     @property
     def kind(self) -> Optional[Op]:
@@ -207,7 +207,8 @@ class Value:
     @property
     def const(self) -> Optional[float]:
         """The number folded into this node (3.0 in `a * 3`), or None."""
-        return self._const
+        op = self._op
+        return self._g1 if type(op) is Op and op.folded else None
 
     @property
     def is_leaf(self) -> bool:
@@ -410,10 +411,10 @@ def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Valu
     node.grad = 0.0
     node._label = ""
     node._op = op
-    node._const = c
     node._p0 = a
     node._p1 = None
     node._g0 = g0
+    node._g1 = c                # the folded number (see Value.__slots__)
     node._mark = None
     return node
 
@@ -425,7 +426,6 @@ def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Val
     node.grad = 0.0
     node._label = ""
     node._op = op
-    node._const = None
     node._p0 = a
     node._p1 = b
     node._g0 = g0
