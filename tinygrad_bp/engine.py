@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import weakref
 from numbers import Real
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -91,12 +92,32 @@ class Value:
                              f"{len(local_grads)} local_grads: give one local "
                              f"derivative per parent")
         self._op = self._op or ("custom" if parents else "")
-        if len(parents) == 1:
-            self._p0, self._p1, self._g0 = parents[0], None, local_grads[0]
-        elif len(parents) == 2:
-            (self._p0, self._p1), (self._g0, self._g1) = parents, local_grads
-        elif parents:
-            self._p0, self._p1, self._g0 = parents, _MANY, local_grads
+        _set_edges(self, parents, local_grads)
+
+    def __reduce__(self) -> tuple:
+        """How `pickle` takes a node apart: without recursion, so a chain of a million
+        operations works, and with every node it shares with other objects in the same
+        pickle still shared.
+
+        The first node met lists every node of its graph, parents first, ahead of its
+        own state; a node of that list (while the list exists) gives only its own state,
+        whose parents are then already made.
+        """
+        listing = _listing[0]()
+        if listing is not None and self._mark is listing.mark:
+            return _rebuild, _state(self)
+        listing = _Ancestors(trace(self)[:-1])
+        listing.mark = self._mark               # trace's `done`, on every node listed
+        _listing[0] = weakref.ref(listing)
+        return _rebuild_after, (listing, *_state(self))
+
+    def __deepcopy__(self, memo: Dict[int, object]) -> Value:
+        """A copy of the whole graph (`copy.deepcopy`), made parents first without
+        recursion; nodes copied before in the same copy (`memo`) are reused."""
+        for node in trace(self):
+            if id(node) not in memo:
+                memo[id(node)] = _rebuild(*_state(node, memo))
+        return memo[id(self)]
 
     @property
     def data(self) -> float:
@@ -432,6 +453,61 @@ def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Val
     node._g1 = g1
     node._mark = None
     return node
+
+
+def _set_edges(node: Value, parents: tuple, local_grads: tuple) -> None:
+    """Store a node's edges in its slots (see Value.__slots__)."""
+    if len(parents) == 1:
+        node._p0, node._p1, node._g0 = parents[0], None, local_grads[0]
+    elif len(parents) == 2:
+        (node._p0, node._p1), (node._g0, node._g1) = parents, local_grads
+    elif parents:
+        node._p0, node._p1, node._g0 = parents, _MANY, local_grads
+
+
+# --- pickling and deep copies (see Value.__reduce__)
+
+class _Ancestors(list):
+    """The nodes of a graph being pickled or copied, parents first, and the mark that
+    trace left on them; while it is alive, each of them is taken apart on its own."""
+    __slots__ = ("mark", "__weakref__")
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)      # NOTE: the nodes, in order; not the mark
+
+
+_listing: List[Callable[[], Optional[_Ancestors]]] = [lambda: None]
+
+
+def _state(node: Value, copies: Optional[Dict[int, object]] = None) -> tuple:
+    """What `_rebuild` needs to make `node` again, as one flat tuple: data, grad, label,
+    the operation (by name if built-in), the folded number, then the parents (or their
+    `copies`, by id) and the local derivatives."""
+    op = node._op
+    built_in = type(op) is Op
+    parents = node.parents
+    if copies is not None:
+        parents = tuple(copies[id(parent)] for parent in parents)
+    return (node._data, node.grad, node._label, op.name if built_in else op, built_in,
+            node._g1 if built_in and op.folded else None, *parents, *node.local_grads)
+
+
+def _rebuild(data: float, grad: float, label: str, op: str, built_in: bool,
+             c: Optional[float], *edges: object) -> Value:
+    """The node `_state` describes."""
+    node = _new(Value)
+    node._data, node.grad, node._label, node._mark, node._p0 = data, grad, label, None, None
+    node._op = OPS[op] if built_in else op
+    n = len(edges) // 2
+    _set_edges(node, edges[:n], edges[n:])
+    if c is not None:
+        node._g1 = c                    # the folded number (see Value.__slots__)
+    return node
+
+
+def _rebuild_after(ancestors: list, *state: object) -> Value:
+    """`_rebuild`, once `ancestors` (the nodes the state refers to) have been made."""
+    return _rebuild(*state)
 
 
 def _overflow(data: float, operands: tuple, local_grads: tuple, op: Op,
