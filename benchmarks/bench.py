@@ -10,7 +10,9 @@ by hand in plain floats: forward and backward, no graph objects) and `compiled`
 Protocol: one process; a warm-up round first; then every round runs each engine once per
 workload, the engine order rotated from round to round (A B C, B C A, C A B, ...); every
 run's result is checked against the float implementation before its time counts; the
-figure is the median over rounds. GC stays on (default settings); a `gc.collect()` before
+figure is the median over rounds. Times are CPU time (`time.process_time`): on a machine
+shared with other jobs, waiting for a core is not an engine's cost, and wall time there
+moved by ±25% between runs. GC stays on (default settings); a `gc.collect()` before
 each run, outside the timed region, keeps one engine's garbage out of the next one's time.
 Each run is timed twice over: until it returns, and until a `gc.collect()` right after it
 has freed its cyclic garbage (micrograd's nodes hold closures that hold the nodes: its
@@ -357,15 +359,15 @@ def time_workload(workload, engines, rounds):
                 continue
             run = workload.setup(engine)
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 result = run()
             except RecursionError as exc:
                 errors[engine] = f"RecursionError: {exc}"
                 continue
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
             gc.collect()                # the run's cyclic garbage (micrograd's closures)
-            collected = time.perf_counter() - start
+            collected = time.process_time() - start
             del run
             workload.check(engine, result)
             if r >= 0:
@@ -412,10 +414,10 @@ def compile_cost(network, repeat):
     costs = []
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         compile_graph(lambda p, x, y: mlp_cost(p, sizes, acts, x, y, scale),
                       network.init, network.xs, network.ys)
-        costs.append(time.perf_counter() - start)
+        costs.append(time.process_time() - start)
     return statistics.median(costs)
 
 

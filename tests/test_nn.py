@@ -203,6 +203,12 @@ def test_predict_gives_exactly_the_graph_outputs(activation):
         assert net.predict(x) == [a.data for a in net(x)]
 
 
+def test_predict_all_is_predict_of_each_input():
+    net = MLP(2, [4, 3], activation="tanh", seed=2)
+    xs = [[0.5, -1.0], [2.0, 0.25], [0, 1]]
+    assert net.predict_all(xs) == [net.predict(x) for x in xs]
+
+
 def test_predict_takes_ints_as_the_graph_does():
     net = MLP(2, [3, 1], seed=0)
     assert net.predict([1, -2]) == [a.data for a in net([1, -2])]

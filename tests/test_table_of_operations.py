@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tinygrad_bp import Value, compile, explain
 from tinygrad_bp.expr import parse
-from tinygrad_bp.ops import FUNCTIONS, OPS
+from tinygrad_bp.ops import FUNCTIONS, OPS, on_floats
 
 from test_engine_ops import BINARY, UNARY
 
@@ -129,3 +129,10 @@ def test_an_operation_not_marked_as_overflowing_stays_finite(name, x):
         assert name == "exp" and x > 709
         return
     assert math.isfinite(out.data) and all(map(math.isfinite, out.local_grads))
+
+
+@pytest.mark.parametrize("op, build, xs", ROWS)
+def test_every_operation_on_floats_gives_the_engine_number_bit_for_bit(op, build, xs):
+    node = build(*map(Value, xs))
+    operands = xs + ([node.const] if OPS[op].folded else [])
+    assert on_floats(OPS[op])(*operands) == node.data

@@ -49,6 +49,7 @@ Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of 
 _NAME = re.compile(r"\b(a|b|c|out|E)\b")
 _NAMESPACE = {**MATH, "fsum": math.fsum}
 _NUMBERS = frozenset((float,))
+_LISTS = (list, tuple)
 _CHUNK = 256        # values per fsum((...)) in the finiteness check
 
 
@@ -131,7 +132,14 @@ class Compiled:
                             f"got {len(args)}")
         flat: List[Any] = []
         for i, (arg, spec) in enumerate(zip(args, self._specs)):
-            _flatten(arg, spec, flat, f"argument {i}")
+            # NOTE: a number or a flat list of the right length, the common case, is taken
+            # as it is, without building the `where` of an error that will not happen.
+            if spec is None:
+                flat.append(arg)
+            elif type(spec) is int and type(arg) in _LISTS and len(arg) == spec:
+                flat += arg
+            else:
+                _flatten(arg, spec, flat, f"argument {i}")
         return flat
 
     def _eager(self, args: Sequence[Any]) -> Tuple[float, Tuple[Any, ...]]:
@@ -325,8 +333,15 @@ def _unflatten(grads: Tuple[float, ...], specs: Tuple[Spec, ...]) -> Tuple[Any, 
     out = []
     position = 0
     for spec in specs:
-        part, position = _regroup(grads, spec, position)
-        out.append(part)
+        if spec is None:                # NOTE: numbers and flat lists without a call
+            out.append(grads[position])
+            position += 1
+        elif type(spec) is int:
+            out.append(list(grads[position:position + spec]))
+            position += spec
+        else:
+            part, position = _regroup(grads, spec, position)
+            out.append(part)
     return tuple(out)
 
 

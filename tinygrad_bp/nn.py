@@ -29,23 +29,19 @@ import copy
 import math
 import random
 from numbers import Real
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
 from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, real
+from tinygrad_bp.ops import OPS, on_floats
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 
-def _sigmoid(z: float) -> float:
-    # NOTE: the engine's formula (Value.sigmoid), so that predict() gives its numbers.
-    e = math.exp(-abs(z))
-    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
-
-
-# Each activation on a plain float, as the engine computes it.
-FLOAT_ACTIVATIONS = {"sigmoid": _sigmoid, "tanh": math.tanh,
-                     "relu": lambda z: z if z > 0.0 else 0.0, "linear": lambda z: z}
+# Each activation on a plain float, as the engine computes it (see `MLP.predict`).
+FLOAT_ACTIVATIONS: Dict[str, Callable[[float], float]] = {
+    **{name: on_floats(OPS[name]) for name in ACTIVATIONS if name != "linear"},
+    "linear": lambda z: z}
 
 
 class Module:
@@ -245,22 +241,30 @@ class MLP(Module):
 
         The same float operations in the same order as `net(x)`, so the same numbers:
         `net.predict(x) == [a.data for a in net(x)]` (a Value in x is read as its
-        data). For evaluating a network on many samples, where no gradient is needed.
+        data). For evaluating a network where no gradient is needed.
         """
-        _check_inputs(x, self.nin, "the network")
-        a = floats([v.data if isinstance(v, Value) else v for v in x], self.nin,
-                   "the input to the network")
-        for layer in self.layers:
-            activate = FLOAT_ACTIVATIONS[layer.activation]
-            out = []
-            for neuron in layer.neurons:
-                w = neuron.w
-                z = w[0].data * a[0]
-                for k in range(1, len(w)):
-                    z = z + w[k].data * a[k]
-                out.append(activate(z + neuron.b.data))
-            a = out
-        return a
+        return self.predict_all([x])[0]
+
+    def predict_all(self, xs: Sequence[Sequence[Operand]]) -> List[List[float]]:
+        """`predict` for each input of `xs`, reading the parameters once."""
+        layers = [(FLOAT_ACTIVATIONS[layer.activation],
+                   [([w.data for w in neuron.w], neuron.b.data) for neuron in layer.neurons])
+                  for layer in self.layers]
+        outputs = []
+        for x in xs:
+            _check_inputs(x, self.nin, "the network")
+            a = floats([v.data if isinstance(v, Value) else v for v in x], self.nin,
+                       "the input to the network")
+            for activate, neurons in layers:
+                out = []
+                for w, b in neurons:
+                    z = w[0] * a[0]
+                    for k in range(1, len(w)):
+                        z = z + w[k] * a[k]
+                    out.append(activate(z + b))
+                a = out
+            outputs.append(a)
+        return outputs
 
     def weights(self) -> List[List[List[float]]]:
         """The weights as plain floats, `weights[l][j][k]` as in `from_weights`."""

@@ -153,3 +153,18 @@ MATH: Dict[str, Callable[[float], float]] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos}
 
 FUNCTIONS = tuple(op.name for op in _TABLE if op.is_function)
+
+
+def on_floats(op: Op) -> Callable[..., float]:
+    """The operation on plain floats, f(a) or f(a, b) (and c if folded), from its `forward`
+    text: the numbers of the eager engine, bit for bit, without a node.
+
+        >>> from tinygrad_bp import Value
+        >>> on_floats(OPS["sigmoid"])(-0.5) == Value(-0.5).sigmoid().data
+        True
+    """
+    operands = ("a", "b")[:op.arity] + (("c",) if op.folded else ())
+    body = "".join(f"    {statement}\n" for statement in op.forward.split("; "))
+    namespace = dict(MATH)
+    exec(f"def function({', '.join(operands)}):\n{body}    return out\n", namespace)
+    return namespace["function"]

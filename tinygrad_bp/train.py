@@ -63,7 +63,7 @@ def evaluate(net: MLP, data: Sequence[Sample], loss: Loss = mse) -> Tuple[float,
         outputs = [net(x) for x, _ in data]
         cost = batch_cost([loss(a, y) for a, y in zip(outputs, targets)]).data
     else:
-        outputs = [net.predict(x) for x, _ in data]
+        outputs = net.predict_all([x for x, _ in data])
         for a, y in zip(outputs, targets):
             check_length(y, len(a), "the targets")
         cost = mean([float_loss(a, floats(y, len(y), "targets")) for a, y in zip(outputs, targets)])
