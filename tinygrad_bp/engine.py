@@ -255,37 +255,40 @@ def trace(root: Value) -> List[Value]:
     """
     # NOTE: the stack holds bare nodes, and each node's state in this search is on the
     # node itself (`_mark`: this search's `expanded` or `done`, anything else for a node
-    # not met yet), which is faster than sets of nodes. An inner node popped for the
-    # second time is finished (its parents, pushed above it, have all been popped), a
-    # leaf is finished at once, and a copy of a finished node is skipped. A graph has no
-    # cycles (a parent exists before its children), so a node is never met again while its
-    # parents are being expanded.
+    # not met yet), which is faster than sets of nodes. An inner node met for the second
+    # time is finished (its parents, visited since, are all finished), a leaf is finished
+    # at once, and a copy of a finished node is skipped. A graph has no cycles (a parent
+    # exists before its children), so a node is never met again while its parents are
+    # being expanded.
     order: List[Value] = []
     expanded, done = object(), object()     # this search's marks: no other search has them
-    stack = [root]
-    while stack:
-        node = stack.pop()
+    stack: List[Value] = []
+    node = root
+    while True:
         mark = node._mark
-        if mark is done:                    # met again through another consumer
-            continue
-        p0 = node._p0
-        if p0 is not None and mark is not expanded:
-            node._mark = expanded
-            stack.append(node)
-            # NOTE: the edges are read by arity, without building the parents tuple;
-            # the first parent goes on top, to be visited first.
-            p1 = node._p1
-            if p1 is None:
-                stack.append(p0)
-            elif p1 is _MANY:
-                stack += p0[::-1]
-            else:
-                stack.append(p1)
-                stack.append(p0)
-        else:
+        if mark is not done:                # else: met again through another consumer
+            p0 = node._p0
+            if p0 is not None and mark is not expanded:
+                node._mark = expanded
+                stack.append(node)
+                # NOTE: the edges are read by arity, without building the parents tuple;
+                # the search goes on at the first parent at once (rather than pushing it
+                # and popping it again) and the others wait on the stack, second on top.
+                p1 = node._p1
+                if p1 is None:
+                    node = p0
+                elif p1 is _MANY:
+                    stack += p0[:0:-1]
+                    node = p0[0]
+                else:
+                    stack.append(p1)
+                    node = p0
+                continue
             node._mark = done
             order.append(node)
-    return order
+        if not stack:
+            return order
+        node = stack.pop()
 
 
 def describe(node: Value) -> str:
