@@ -427,24 +427,11 @@ _MAX = sys.float_info.max
 _MANY = object()        # _p1 of a node with three or more parents (see Value.__slots__)
 
 
-def _node1(data: float, a: Value, g0: float, op: Op, c: Optional[float]) -> Value:
-    """A node of a built-in operation `op` of one operand `a` (with `c` folded in), whose
-    local derivative is `g0`: its inputs and outputs are already checked."""
-    node = _new(Value)
-    node._data = data
-    node.grad = 0.0
-    node._label = ""
-    node._op = op
-    node._p0 = a
-    node._p1 = None
-    node._g0 = g0
-    node._g1 = c                # the folded number (see Value.__slots__)
-    node._mark = None
-    return node
-
-
-def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Value:
-    """`_node1` for an operation of two operands a and b, local derivatives g0 and g1."""
+def _node(data: float, op: Op, a: Value, g0: float, b: Optional[Value],
+          g1: Optional[float]) -> Value:
+    """A node of the built-in operation `op` of operands a (and b, else None) with local
+    derivatives g0 (and g1; for one operand, g1 is the number folded in, or None): its
+    inputs and outputs are already checked."""
     node = _new(Value)
     node._data = data
     node.grad = 0.0
@@ -453,7 +440,7 @@ def _node2(data: float, a: Value, b: Value, g0: float, g1: float, op: Op) -> Val
     node._p0 = a
     node._p1 = b
     node._g0 = g0
-    node._g1 = g1
+    node._g1 = g1                   # ∂/∂b, or the folded number (see Value.__slots__)
     node._mark = None
     return node
 
@@ -663,7 +650,7 @@ def _build_methods() -> None:
 
         a = self._data; b = other._data
         out = a * b
-        return _node2(out, self, other, b, a, OP)
+        return _node(out, OP, self, b, other, a)
     """
     methods: Dict[str, List[Op]] = {}
     for op in OPS.values():
@@ -678,8 +665,8 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
     """The method `name` of Value for the rules `ops` (one per kind of operand)."""
     on_value = [op for op in ops if not op.folded]
     on_number = [op for op in ops if op.folded]
-    namespace = {**MATH, "Value": Value, "_node1": _node1, "_node2": _node2,
-                 "_constant": _constant, "_overflow": _overflow, "_MAX": _MAX}
+    namespace = {**MATH, "Value": Value, "_node": _node, "_constant": _constant,
+                 "_overflow": _overflow, "_MAX": _MAX}
     # NOTE: the function is defined as `method`: named `tanh`, it would hide math's tanh.
     lines = [f"def method(self{', other' if on_number or on_value[0].arity == 2 else ''}):"]
     if on_value and on_number:
@@ -723,9 +710,9 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         grads = ", ".join(local) + ("," if len(local) == 1 else "")
         lines.append(f"        _overflow(out, {operands}, ({grads}), OP{tag}, {c})")
     if op.arity == 2:
-        lines.append(f"    return _node2(out, self, other, {', '.join(local)}, OP{tag})")
+        lines.append(f"    return _node(out, OP{tag}, self, {local[0]}, other, {local[1]})")
     else:
-        lines.append(f"    return _node1(out, self, {local[0]}, OP{tag}, {c})")
+        lines.append(f"    return _node(out, OP{tag}, self, {local[0]}, None, {c})")
     return lines
 
 
