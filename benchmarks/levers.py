@@ -162,7 +162,8 @@ def median_times(cases, rounds, gc_on=True):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", help="only the levers whose message contains this")
+    parser.add_argument("--only", help="only the levers whose message contains this (the "
+                                           "totals and the GC share are always measured)")
     args = parser.parse_args()
     levers = [line.split(" ", 1) for line in
               git("log", "--reverse", "--format=%H %s", "--grep=^engine lever:").splitlines()]
@@ -179,6 +180,15 @@ def main() -> None:
                              args.rounds)
             print(f"| {name} | {t['before'] * 1e3:.1f} | {t['after'] * 1e3:.1f} "
                   f"| {t['after'] / t['before']:.2f} |", flush=True)
+    first = git("log", "--reverse", "--format=%H", "--grep=^engine lever:").split()[0]
+    before = engine_at(f"{first}^")
+    print(f"\nall the levers: the engine before the first ({first[:7]}^) and this one\n")
+    print("| workload | before | after | after / before |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, workload in WORKLOADS.items():
+        t = median_times({"before": workload(before), "after": workload(today)}, args.rounds)
+        print(f"| {name} | {t['before'] * 1e3:.1f} | {t['after'] * 1e3:.1f} "
+              f"| {t['after'] / t['before']:.2f} |", flush=True)
     print("\nGC share, this engine and micrograd\n")
     print("| workload | GC on | GC off | on / off |")
     print("| --- | ---: | ---: | ---: |")
