@@ -14,7 +14,8 @@ operands). This script times, in one process, rotated and after a warm-up like `
 - tinygrad_bp and micrograd 0.1.0 on the same expression.
 
 Run: `python3 -m pip install -r benchmarks/requirements.txt && python3 benchmarks/floor.py`.
-GC on (default settings); a `gc.collect()` before each run, outside the timed region.
+GC on (default settings); a `gc.collect()` before each run, outside the timed region; CPU
+time (`time.process_time`), as in `bench.py`.
 """
 
 import gc
@@ -100,11 +101,11 @@ def main() -> None:
         k = r % len(names)
         for name in names[k:] + names[:k]:
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             RUNS[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.process_time() - start)
     medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    print(f"construction of {NODES:,} nodes, median of {ROUNDS} rounds (GC on), ms")
+    print(f"construction of {NODES:,} nodes, median of {ROUNDS} rounds (GC on), CPU ms")
     print(f"{'':38s} {'ms':>8s}  {'/ micrograd':>11s}  {'/ floor':>8s}")
     floor = medians[names[0]]
     for name, ms in medians.items():
