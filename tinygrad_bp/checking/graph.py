@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 from tinygrad_bp.checking.report import node_name
 from tinygrad_bp.engine import Value, trace
 
 Target = Union[Value, str]
+Differentiable = Union[Value, float]    # a gradient built with engine operations, or a constant
 
 
 class LabelError(LookupError):
@@ -24,6 +25,48 @@ def gradients_of(root: Value) -> Dict[Value, float]:
         for parent, local in zip(v.parents, v.local_grads):
             gradients[parent] += local * gradients[v]
     return gradients
+
+
+def differentiable_gradients(root: Value) -> Dict[Value, Differentiable]:
+    """∂root/∂v for every node v that root depends on, built with engine operations.
+
+    The chain rule of `gradients_of`, ∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u, with each local
+    derivative ∂u/∂v taken from the table's differentiable rule (`Op.derivative`) rather
+    than the float stored on the node: every gradient is a `Value` whose graph can be
+    differentiated again, or a plain number where it is constant (∂(3x)/∂x = 3). Nodes
+    through which root does not depend on anything are left out (their gradient is 0).
+    """
+    nodes = trace(root)
+    found: Dict[Value, Differentiable] = {root: 1.0}
+    for v in reversed(nodes):
+        upstream = found.get(v)
+        if upstream is None or not v.parents:
+            continue
+        if v.kind is None:
+            raise ValueError(f"{node_name(v)} is a custom operation ({v.op!r}): its local "
+                             f"derivatives are numbers, which cannot be differentiated again; "
+                             f"build it from the engine's operations for higher derivatives")
+        for parent, local in zip(v.parents, v.kind.derivative(v.parents, v, v.const)):
+            term = _product(local, upstream)
+            if term is not None:
+                held = found.get(parent)
+                found[parent] = term if held is None else held + term
+    return found
+
+
+def _product(local: Differentiable, upstream: Differentiable) -> Optional[Differentiable]:
+    """local · upstream with no node for a factor ±1, and None for a constant 0."""
+    # NOTE: a Value is never compared with a number here: its data may be 0 or 1 by chance,
+    # yet its derivative is not that of a constant.
+    for a, b in ((local, upstream), (upstream, local)):
+        if not isinstance(a, Value):
+            if a == 0.0:
+                return None
+            if a == 1.0:
+                return b
+            if a == -1.0:
+                return -b
+    return local * upstream
 
 
 def trace_root(root: object, who: str) -> List[Value]:
