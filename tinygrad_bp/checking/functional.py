@@ -139,7 +139,8 @@ def _named_gradients(root: Value, wrt: Mapping[Value, str], name: str) -> Dict[V
     old = set(forward)
     named = [(v, wrt.get(v) or node_name(v)) for v in reversed(forward)
              if v in wrt or (v.parents or v.label) and not v.label.startswith("∂")]
-    result = {}
+    result = {v: Value(0.0, label=f"∂{top}/∂{wrapped(label)}") for v, label in wrt.items()
+              if v not in old}
     for v, label in named:
         derivative = f"∂{top}/∂{wrapped(label)}"
         value = found.get(v, 0.0)
