@@ -262,16 +262,22 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
         "grad", help="the value and gradients of an expression, checked",
         description="Print the value of EXPR at a point, its gradient with respect to each "
                     "variable, the numerical check of each (central differences), and with "
-                    "--expect how hand-derived gradients compare. Exit status 1 when an "
+                    "--expect how hand-derived gradients compare. With --order 2, also its "
+                    "second derivatives, checked against central differences of the gradient, "
+                    "and --expect x=... gives your d2f/dx2. Exit status 1 when an "
                     "expectation fails, 2 for bad usage.",
-        epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
+        epilog="examples: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1"
+               "  |  tinygrad-bp grad 'sigmoid(x)' --at x=0.5 --order 2 --expect x=-0.057557")
     grad.add_argument("expression", metavar="EXPR",
                       help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
     grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")
     grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
-                      help="hand-derived gradients to check against the engine")
+                      help="hand-derived gradients to check against the engine (with "
+                           "--order 2: second derivatives, x=... for d2f/dx2)")
+    grad.add_argument("--order", type=int, choices=(1, 2), default=1,
+                      help="2: also the second derivatives (default 1: gradients only)")
     grad.add_argument("--explain", action="store_true",
                       help="write each gradient out as the chain rule")
     grad.add_argument("--rtol", type=_tolerance, default=1e-4,
@@ -284,7 +290,8 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
 def _run_grad(args: argparse.Namespace) -> int:
     """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
     # Imported here: each command keeps its dependencies with it.
-    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
+    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck, hessian
+    from tinygrad_bp.checking.numerical import second_name
     from tinygrad_bp.engine import Value
     from tinygrad_bp.expr import parse, parse_bindings
 
@@ -325,13 +332,22 @@ def _run_grad(args: argparse.Namespace) -> int:
         fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
         return expression.evaluate({**fixed, **dict(zip(wrt, values))})
 
+    point_values = [leaves[n].data for n in wrt]
+    if args.order == 2:
+        try:
+            matrix = hessian(f)(*point_values)
+        except (ArithmeticError, ValueError) as error:
+            return _fail("grad", f"no second derivatives at {args.at or 'no point'}: {error}", 1)
+        for i, u in enumerate(wrt):
+            for j, v in enumerate(wrt[i:], i):
+                print(f"{second_name(name, u, v)} = {matrix[i][j]!r}")
     try:
-        print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
+        print(f"\n{gradcheck(f, *point_values, names=wrt, order=args.order)}")
     except (ArithmeticError, ValueError) as error:
         print(f"\nno numerical check here: a step of the central difference leaves the "
               f"expression's domain ({error})")
-    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
-        else None
+    report = check(root, expected, rtol=args.rtol, atol=args.atol, order=args.order) \
+        if expected else None
     if report is not None:
         print(f"\n{report}")
     for variable in wrt if args.explain else ():

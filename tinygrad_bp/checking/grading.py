@@ -1,22 +1,25 @@
 """`check(C, expected)`: hand-derived gradients ∂C/∂v graded against the engine's, and
-for each wrong one, its chain rule and where the hand computation went astray."""
+for each wrong one, its chain rule and where the hand computation went astray; with
+`order=2`, hand-derived second derivatives ∂²C/∂u∂v graded the same way."""
 
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Mapping, NamedTuple, Union
+from typing import Dict, List, Mapping, NamedTuple, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
 from tinygrad_bp.checking.functional import is_number
-from tinygrad_bp.checking.graph import Target, gradients_of, resolve_all, trace_root
+from tinygrad_bp.checking.graph import (Target, differentiable_gradients, gradients_of,
+                                        resolve_all, trace_root)
+from tinygrad_bp.checking.numerical import second_name
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, wrapped)
 from tinygrad_bp.engine import Number, Value, trace
 
 
 class CheckRow(NamedTuple):
-    """One hand-derived ∂root/∂node against the engine's."""
-    name: str
+    """One hand-derived ∂root/∂node (or ∂²root/∂u∂node) against the engine's."""
+    name: str               # the node's name; with order=2 the derivative's, ∂²C/∂u∂v
     node: Value
     expected: float
     engine: float
@@ -34,8 +37,9 @@ class CheckReport(Report):
 
     def __init__(self, root: Value, rows: List[CheckRow], starts: Dict[str, List[str]],
                  explanations: Dict[str, Union[Explanation, OneStep]], rtol: float,
-                 atol: float) -> None:
+                 atol: float, order: int = 1) -> None:
         self.root = root
+        self.order = order
         self.rows = rows
         self.starts = list(starts)
         self.held_before = starts       # start name -> given nodes between it and root that hold
@@ -44,25 +48,27 @@ class CheckReport(Report):
 
     def __str__(self) -> str:
         c = wrapped(node_name(self.root))
-        table = columns(("node", f"expected ∂{c}/∂node", "engine", "error", "verdict"),
+        what = "gradients" if self.order == 1 else "second derivatives"
+        given = ("node", f"expected ∂{c}/∂node") if self.order == 1 else ("derivative", "expected")
+        table = columns(given + ("engine", "error", "verdict"),
                        [(r.name, fmt(r.expected), fmt(r.engine), fmt(r.error, 2),
                          "ok" if r.passed else "WRONG") for r in self.rows])
-        lines = [f"check of hand-derived gradients of {node_name(self.root)};\nthey hold when "
+        lines = [f"check of hand-derived {what} of {node_name(self.root)};\nthey hold when "
                  f"|expected-engine| <= atol + rtol*max(|expected|,|engine|), "
                  f"rtol={self.rtol:g}, atol={self.atol:g}", table]
         wrong = self.failures
         if not wrong:
-            lines.append(all_of(len(self.rows), "hand-derived gradient holds",
-                              "hand-derived gradients hold"))
+            lines.append(all_of(len(self.rows), f"hand-derived {what[:-1]} holds",
+                              f"hand-derived {what} hold"))
             return "\n".join(lines)
-        lines.append(f"hand-derived gradients wrong: {len(wrong)} of {len(self.rows)}")
+        lines.append(f"hand-derived {what} wrong: {len(wrong)} of {len(self.rows)}")
         for name in self.starts if len(self.rows) > 1 else ():
             held = self.held_before[name]
             after = (f"; the given gradients between it and {node_name(self.root)} hold "
                      f"({', '.join(held)}), so the mistake is in the factors from there to "
                      f"{name}") if held else ""
             lines.append(f"the hand-derived values first go wrong at {name}{after}")
-        for row in wrong:
+        for row in wrong if self.order == 1 else ():
             lines.append(f"\nchain rule of {derivative_name(self.root, row.node)} "
                          f"(engine {fmt(row.engine)}, expected {fmt(row.expected)}):")
             lines.append(self.explanations[row.name].equation())
@@ -73,8 +79,9 @@ class CheckReport(Report):
                 f"wrong={[row.name for row in self.failures]}, starts={self.starts})")
 
 
-def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
-          atol: float = 1e-9, max_paths: int = 1000) -> CheckReport:
+def check(root: Value, expected: Mapping[Union[Target, Tuple[Target, Target]], Number], *,
+          rtol: float = 1e-4, atol: float = 1e-9, max_paths: int = 1000,
+          order: int = 1) -> CheckReport:
     """Grade hand-derived gradients ∂root/∂v of leaves or inner nodes, named by label or Value.
 
     `expected` maps each node v (its label, or the `Value`) to your ∂root/∂v; for an inner
@@ -89,25 +96,40 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
     at z_o1 propagates to w7, so given both wrong, the error starts at z_o1; given
     z_o1 right and w7 wrong, it starts at w7, in the factors between the two.
 
+    With `order=2`, `expected` gives second derivatives, graded the same way: a node v
+    for ∂²root/∂v², a pair (u, v) for ∂²root/∂u∂v = ∂(∂root/∂u)/∂v. The engine's come
+    from differentiating its gradient again (the table's differentiable rules); the
+    report has no chain rule for them.
+
     Labels that name no node, or several, raise `LabelError` naming all of them.
 
         >>> from tinygrad_bp import Value, check
         >>> x = Value(2.0, label="x"); y = x * x; y.label = "y"
-        >>> bool(check(y, {"x": 4.0})), bool(check(y, {"x": 2.0}))
-        (True, False)
+        >>> bool(check(y, {"x": 4.0})), bool(check(y, {"x": 2.0})), bool(check(y, {"x": 2}, order=2))
+        (True, False, True)
     """
+    if order not in (1, 2) or isinstance(order, bool):
+        raise (ValueError if isinstance(order, int) and not isinstance(order, bool)
+               else TypeError)(f"order must be 1 (gradients) or 2 (second derivatives), "
+                               f"got {order!r}")
     nodes = trace_root(root, "check")
-    targets = resolve_all(list(expected), nodes, root)
-    gradients = gradients_of(root)
+    if order == 1:
+        targets = resolve_all(list(expected), nodes, root)
+        gradients = gradients_of(root)
+        graded = [(key, node_name(node), node, gradients[node])
+                  for key, node in zip(expected, targets)]
+    else:
+        graded = _second_derivatives(root, expected, nodes)
     rows = []
-    for key, node in zip(expected, targets):
+    for key, name, node, engine in graded:
         hand = expected[key]
         if not is_number(hand) or not math.isfinite(hand):
-            raise TypeError(f"the expected gradient for {node_name(node)} must be a finite "
-                            f"number, got {type(hand).__name__} {hand!r}")
-        engine = gradients[node]
-        rows.append(CheckRow(node_name(node), node, float(hand), engine, abs(hand - engine),
+            raise TypeError(f"the expected value for {name} must be a finite number, got "
+                            f"{type(hand).__name__} {hand!r}")
+        rows.append(CheckRow(name, node, float(hand), engine, abs(hand - engine),
                              agrees(hand, engine, rtol, atol)))
+    if order == 2:
+        return CheckReport(root, rows, {}, {}, rtol, atol, order)
     wrong = [row for row in rows if not row.passed]
     explanations = {row.name: _explain_or_one_step(root, row.node, max_paths)
                     for row in wrong}
@@ -116,6 +138,30 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
     starts = {row.name: [u.name for u in rows if u.passed and row.node in below[u.name]]
               for row in wrong if not any(row.node in below[u.name] for u in wrong)}
     return CheckReport(root, rows, starts, explanations, rtol, atol)
+
+
+def _second_derivatives(root: Value, expected: Mapping[object, Number],
+                        nodes: Sequence[Value]) -> List[Tuple[object, str, Value, float]]:
+    """(key, name, v, engine's ∂²root/∂u∂v) for each key of `expected`: v or (u, v)."""
+    pairs = []
+    for key in expected:
+        pair = key if isinstance(key, tuple) else (key, key)
+        if len(pair) != 2:
+            raise ValueError(f"a second derivative is named by a node or a pair (u, v) of "
+                             f"nodes, got {key!r}")
+        pairs.append(pair)
+    found = resolve_all([target for pair in pairs for target in pair], nodes, root)
+    first = differentiable_gradients(root)
+    seconds: Dict[Value, Dict[Value, float]] = {}
+    graded = []
+    top = wrapped(node_name(root))
+    for key, u, v in zip(expected, found[::2], found[1::2]):
+        if u not in seconds:
+            slope = first.get(u, 0.0)
+            seconds[u] = gradients_of(slope) if isinstance(slope, Value) else {}
+        graded.append((key, second_name(top, node_name(u), node_name(v)), v,
+                       seconds[u].get(v, 0.0)))
+    return graded
 
 
 def _explain_or_one_step(root: Value, node: Value,
