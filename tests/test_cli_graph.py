@@ -149,7 +149,7 @@ def test_graph_rejects_malformed_bindings(run_cli, tmp_path, bindings, problem):
     (["a", "--at", "a=1", "-o", "g.gif"], "cannot tell the format of -o 'g.gif'"),
     (["a", "--at", "a=1", "-o", "g.svg", "--rankdir", "XY"], "invalid choice: 'XY'"),
     (["a", "--at", "a=1", "-o", "g.svg", "--max-nodes", "0"], "must be a positive integer"),
-    (["--network", "-o", "g.svg", "--highlight", "w13"], "'w13': no node with that label"),
+    (["--network", "-o", "g.svg", "--highlight", "w13"], "no node labelled 'w13' in the graph of C"),
 ])
 def test_graph_usage_errors_exit_with_status_2(run_cli, tmp_path, args, problem):
     result = run_cli("graph", *args, cwd=tmp_path)

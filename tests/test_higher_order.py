@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tinygrad_bp import Value, compile, grad, gradcheck, hessian, value_and_grad
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.checking import GradcheckError
-from tinygrad_bp.engine import trace
+from tinygrad_bp.engine import gradients, trace
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import article_network
 
@@ -36,6 +36,56 @@ def central_hessian(f, xs, h=1e-6):
         moved[j][1][j] -= h
     return [[(float_gradient(f, moved[j][0], i) - float_gradient(f, moved[j][1], i)) / (2 * h)
              for j in range(n)] for i in range(n)]
+
+
+# --- the engine's reverse pass with create_graph=True
+
+def test_create_graph_gives_every_node_a_value_or_a_constant():
+    x, y = Value(0.5, label="x"), Value(2.0, label="y")
+    z = (x * y).tanh() + y * 3
+    found = gradients(z, create_graph=True)
+    assert set(found) == set(trace(z))
+    assert isinstance(found[x], Value) and isinstance(found[y], Value)
+    assert found[z] == 1.0 and type(found[z]) is float
+
+
+def test_create_graph_gradients_have_the_float_passes_numbers():
+    x, y = Value(0.5, label="x"), Value(-1.5, label="y")
+    z = (x * y + x.tanh()).sigmoid() / (y * y + 1.0).log()
+    floats = gradients(z)
+    for node, value in gradients(z, create_graph=True).items():
+        data = value.data if isinstance(value, Value) else value
+        assert data == pytest.approx(floats[node], rel=1e-12, abs=1e-15)
+
+
+def test_create_graph_leaves_grad_alone():
+    x = Value(0.5, label="x")
+    x.grad = 7.0
+    slope = gradients((x * x).exp(), create_graph=True)[x]
+    assert x.grad == 7.0 and all(node.grad in (0.0, 7.0) for node in trace(slope))
+
+
+def test_create_graph_gradient_through_a_relu_off_is_the_constant_zero():
+    x = Value(-1.0, label="x")
+    assert gradients(x.relu() * 2, create_graph=True)[x] == 0.0
+
+
+def test_create_graph_refuses_a_custom_operation_naming_it():
+    x = Value(2.0, label="x")
+    cube = Value(8.0, parents=(x,), local_grads=(12.0,), op="cube")
+    cube.label = "c"
+    with pytest.raises(ValueError, match="'c' .*custom operation \\('cube'\\)"):
+        gradients(cube * 2, create_graph=True)
+
+
+@given(inputs, steps)
+def test_create_graph_and_float_gradients_agree_on_random_graphs(xs, recipe):
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+    root = random_graph(recipe)(*leaves)
+    floats = gradients(root)
+    for node, value in gradients(root, create_graph=True).items():
+        data = value.data if isinstance(value, Value) else value
+        assert data == pytest.approx(floats[node], rel=1e-9, abs=1e-12)
 
 
 # --- grad composes

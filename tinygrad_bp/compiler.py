@@ -36,7 +36,7 @@ import math
 import re
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from tinygrad_bp.engine import Value, _real, trace
+from tinygrad_bp.engine import Value, describe, real_number, trace
 from tinygrad_bp.ops import MATH, Op
 
 Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of Specs otherwise
@@ -176,7 +176,7 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
     for k, node in enumerate(nodes):
         if not node.parents:
             if node not in arguments:
-                raise ValueError(f"cannot compile: the leaf {node._name()} is not one of f's "
+                raise ValueError(f"cannot compile: the leaf {describe(node)} is not one of f's "
                                  f"arguments; pass it in as an argument (a Value captured "
                                  f"from outside f would be frozen), or use a plain number "
                                  f"for a constant")
@@ -227,7 +227,7 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
 def _rule(node: Value) -> Op:
     """`node`'s record in the table of operations, or an error for a custom op."""
     if node.kind is None:
-        raise ValueError(f"cannot compile node {node._name()}: compile regenerates every node "
+        raise ValueError(f"cannot compile node {describe(node)}: compile regenerates every node "
                          f"from its op, and {node.op!r} with {len(node.parents)} parent(s) is not "
                          f"a built-in operation; write f with built-in operations only")
     return node.kind
@@ -269,7 +269,7 @@ def _spec(arg: Any, where: str) -> Spec:
     if isinstance(arg, (list, tuple)):
         specs = tuple(_spec(x, f"{where}[{j}]") for j, x in enumerate(arg))
         return len(specs) if all(s is None for s in specs) else specs
-    _real(arg, where, "")
+    real_number(arg, where)
     return None
 
 
@@ -313,7 +313,7 @@ def _flatten(x: Any, spec: Spec, flat: List[Any], where: str) -> None:
 def _check_numbers(x: Any, spec: Spec, where: str) -> None:
     """Raise the engine's error for the first number in `x` a leaf would refuse."""
     if spec is None:
-        _real(x, where, "")
+        real_number(x, where)
         return
     specs = (None,) * spec if isinstance(spec, int) else spec
     for j, (xj, sj) in enumerate(zip(x, specs)):

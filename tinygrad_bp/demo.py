@@ -23,7 +23,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Union
 
 from tinygrad_bp.backprop import Backprop, backprop
 from tinygrad_bp.checking import explain
-from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.engine import Value, find
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.optim import SGD
@@ -42,9 +42,10 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
     net, x, y = article_network()
     C = mse(net(x), y)
     C.backward()
-    nodes = _by_label(C)
     reference = backprop(net.weights(), net.biases(), [v.data for v in x], y)
     neurons = [[n.name for n in layer.neurons] for layer in net.layers]
+    labels = [f"{v}_{n}" for layer in neurons for n in layer for v in "za"] + ["w7"]
+    nodes = dict(zip(labels, find(C, labels)))
 
     yield (f"The article's 2-3-2 sigmoid network, x = ({_join(v.data for v in x)}), "
            f"y = ({_join(y)})")
@@ -119,10 +120,6 @@ def _sgd_step(net: MLP, x: Sequence[Value], y: Sequence[float], lr: float) -> It
     yield f"6. One SGD step, p ← p − η ∂C/∂p with η = {lr:g}:"
     yield f"   C before = {before.data:.6f}, C after = {after.data:.6f} " \
           f"({after.data - before.data:+.6f})"
-
-
-def _by_label(root: Value) -> Dict[str, Value]:
-    return {node.label: node for node in trace(root) if node.label}
 
 
 def _join(numbers: Iterable[float]) -> str:

@@ -58,19 +58,19 @@ class Value:
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
-        self.data = _real(data, "Value data", label)
+        self.data = real_number(data, "Value data", label)
         self.grad = 0.0
         self.label = _text(label, "label")
-        self._op = _text(op, "op")              # NOTE: set before any error calls _name()
+        self._op = _text(op, "op")              # NOTE: set before any error calls describe()
         self._const = None
         self.parents = _tuple(parents, "parents", self)
-        self.local_grads = tuple(_real(g, "local_grads entry", label)
+        self.local_grads = tuple(real_number(g, "local_grads entry", label)
                                  for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in self.parents):
-            raise TypeError(f"parents of {self._name()} must all be Values, got "
+            raise TypeError(f"parents of {describe(self)} must all be Values, got "
                             f"{[type(p).__name__ for p in self.parents]}")
         if len(self.parents) != len(self.local_grads):
-            raise ValueError(f"{self._name()} has {len(self.parents)} parents but "
+            raise ValueError(f"{describe(self)} has {len(self.parents)} parents but "
                              f"{len(self.local_grads)} local_grads: give one local "
                              f"derivative per parent")
         self._op = self._op or ("custom" if self.parents else "")
@@ -88,32 +88,30 @@ class Value:
         inner nodes are recomputed on every call, so calling `backward()` twice doubles
         every leaf gradient exactly and leaves the inner ones unchanged. A leaf gradient
         that overflows a float is an OverflowError naming the leaf.
+
+        All or nothing: on any error (an overflow, Ctrl-C), every `.grad` of the graph is
+        what it was before the call. `gradients(root)` computes the same numbers without
+        writing any `.grad`.
         """
         nodes = trace(self)
-        # NOTE: each leaf's gradient is summed from 0 and only then added to what it held:
-        # adding edge by edge into the old value, (g + c1) + c2, is not in general exactly
-        # g + (c1 + c2) in floats, and a second backward() would not exactly double g.
-        # (Two lists rather than a (leaf, grad) pair per leaf: backward() on a wide sum,
-        # half of it leaves, was 6-24% faster.)
-        leaves = [node for node in nodes if not node.parents]
-        held = [leaf.grad for leaf in leaves]
-        for node in nodes:
-            node.grad = 0.0
-        self.grad = 1.0
-        for node in reversed(nodes):
-            parents = node.parents
-            if parents:                         # a leaf has nothing to pass on
-                grad = node.grad
-                # NOTE: enumerate and index rather than zip(parents, local_grads): one
-                # iterator per node instead of three; with the leaf test, the loop is
-                # 1.16× faster on a 100,000-node chain (benchmarks/README.md).
-                for i, local_grad in enumerate(node.local_grads):
-                    parents[i].grad += local_grad * grad
-        for leaf, grad in zip(leaves, held):
-            leaf.grad += grad
-            if not _isfinite(leaf.grad):
-                raise OverflowError(f"∂{self._name()}/∂{leaf._name()} is {leaf.grad}: the "
-                                    f"gradient overflowed a float in backward()")
+        held = [node.grad for node in nodes]
+        try:
+            _chain_rule(nodes)
+            # NOTE: each leaf's gradient is summed from 0 and only then added to what it
+            # held: adding edge by edge into the old value, (g + c1) + c2, is not in
+            # general exactly g + (c1 + c2) in floats, and a second backward() would not
+            # exactly double g.
+            for node, grad in zip(nodes, held):
+                if not node.parents:
+                    node.grad += grad
+                    if not _isfinite(node.grad):
+                        raise OverflowError(f"∂{describe(self)}/∂{describe(node)} is "
+                                            f"{node.grad}: the gradient overflowed a float in "
+                                            f"backward()")
+        except BaseException:
+            for node, grad in zip(nodes, held):
+                node.grad = grad
+            raise
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""
@@ -156,14 +154,10 @@ class Value:
         op = f", op={self.op!r}" if self.op else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g}{op})"
 
-    def _name(self) -> str:
-        """How error messages name this node: its label, else its repr."""
-        if self.label:
-            return f"{self.label!r} (data={self.data:.6g})"
-        return repr(self)
 
 
 Operand = Union[Value, int, float]
+Gradient = Union[Value, float]      # with create_graph: a Value, or a number where constant
 
 
 def trace(root: Value) -> List[Value]:
@@ -195,6 +189,153 @@ def trace(root: Value) -> List[Value]:
             done.add(node)
             order.append(node)
     return order
+
+
+def describe(node: Value) -> str:
+    """How error messages name a node: `'x' (data=2)` by its label, else its repr."""
+    if node.label:
+        return f"{node.label!r} (data={node.data:.6g})"
+    return repr(node)
+
+
+class LabelError(LookupError, ValueError):
+    """A label that names no node, or several nodes, of a graph; or a Value not in it."""
+
+
+def find(root: Value, keys: Sequence[Union[Value, str]],
+         nodes: Optional[Sequence[Value]] = None) -> List[Value]:
+    """The node each key names in the graph that ends at `root`: a label, or the Value.
+
+    `nodes` is `trace(root)` when the caller has it already. One `LabelError` names
+    every key that fails: a label of no node or of several, a Value not in the graph.
+
+        >>> x = Value(2.0, label="x"); y = x * 3; y.label = "y"
+        >>> find(y, ["x", y]) == [x, y]
+        True
+    """
+    nodes = trace(root) if nodes is None else nodes
+    by_label: Dict[str, List[Value]] = {}
+    for node in nodes:
+        if node.label:
+            by_label.setdefault(node.label, []).append(node)
+    members = set(nodes)
+    found, unknown, ambiguous, foreign = [], [], [], []
+    for key in keys:
+        if isinstance(key, Value):
+            (found if key in members else foreign).append(key)
+        elif isinstance(key, str):
+            matches = by_label.get(key, [])
+            (found if len(matches) == 1 else ambiguous if matches else unknown).append(
+                matches[0] if len(matches) == 1 else key)
+        else:
+            raise TypeError(f"a node is named by its label (str) or given as a Value, got "
+                            f"{type(key).__name__} {key!r}")
+    problems = []
+    if unknown:
+        problems.append(f"no node labelled {', '.join(map(repr, unknown))} in the graph of "
+                        f"{_short(root)} (labels there: {', '.join(sorted(by_label)) or 'none'})")
+    if ambiguous:
+        problems.append(f"several nodes are labelled {', '.join(map(repr, ambiguous))}: "
+                        f"pass the Value itself, or label the nodes apart")
+    if foreign:
+        problems.append(f"{', '.join(map(describe, foreign))} is not in the graph of "
+                        f"{_short(root)}: {_short(root)} was not computed from it")
+    if problems:
+        raise LabelError("; ".join(problems))
+    return found
+
+
+def _short(node: Value) -> str:
+    """A node's name in a sentence: its label, else its description."""
+    return node.label or describe(node)
+
+
+def gradients(root: Value, create_graph: bool = False) -> Dict[Value, Gradient]:
+    """∂root/∂v for every node v of the graph that ends at `root` (∂root/∂root = 1).
+
+    The same chain rule, in the same order, as `backward()`, whose numbers these are;
+    but no `.grad` is changed: the pass borrows the nodes' `.grad` for its sums and puts
+    back what each held, whatever happens.
+
+        >>> x = Value(3.0, label="x"); y = x * x
+        >>> gradients(y)[x], x.grad
+        (6.0, 0.0)
+
+    With `create_graph=True` each local derivative ∂u/∂v is taken from the table's
+    differentiable rule (`tinygrad_bp.ops.Op.derivative`) instead of the float stored on
+    the node, so every gradient is a `Value` built with engine operations, whose graph
+    can be differentiated again; or a plain number where it is constant (∂(3x)/∂x = 3,
+    and 0 where nothing reaches v). A custom operation, whose local derivatives are
+    only numbers, is a ValueError naming it.
+
+        >>> slope = gradients(y, create_graph=True)[x]      # 2x, as a graph
+        >>> slope.data, gradients(slope)[x]                 # and its derivative, 2
+        (6.0, 2.0)
+    """
+    if create_graph:
+        return _differentiable_chain_rule(root)
+    nodes = trace(root)
+    held = [node.grad for node in nodes]
+    try:
+        _chain_rule(nodes)
+        return {node: node.grad for node in nodes}
+    finally:
+        for node, grad in zip(nodes, held):
+            node.grad = grad
+
+
+def _differentiable_chain_rule(root: Value) -> Dict[Value, Gradient]:
+    """`gradients(root, create_graph=True)`: the chain rule summed with engine operations."""
+    nodes = trace(root)
+    found: Dict[Value, Gradient] = {root: 1.0}
+    for node in reversed(nodes):
+        upstream = found.get(node)
+        if upstream is None or not node.parents:
+            continue
+        kind = node.kind
+        if kind is None:
+            raise ValueError(f"{describe(node)} is a custom operation ({node.op!r}): its local "
+                             f"derivatives are numbers, which cannot be differentiated again; "
+                             f"build it from the engine's operations for higher derivatives")
+        for parent, local in zip(node.parents, kind.derivative(node.parents, node, node.const)):
+            term = _times(local, upstream)
+            if term is not None:
+                held = found.get(parent)
+                found[parent] = term if held is None else held + term
+    return {node: found.get(node, 0.0) for node in nodes}
+
+
+def _times(local: Gradient, upstream: Gradient) -> Optional[Gradient]:
+    """local · upstream, with no node for a factor ±1 and None for a constant 0."""
+    # NOTE: only plain numbers are tested: a Value whose data is 0 or 1 by chance still
+    # has a derivative of its own, which the product must keep.
+    for a, b in ((local, upstream), (upstream, local)):
+        if not isinstance(a, Value):
+            if a == 0.0:
+                return None
+            if a == 1.0:
+                return b
+            if a == -1.0:
+                return -b
+    return local * upstream
+
+
+def _chain_rule(nodes: List[Value]) -> None:
+    """Set each node's `.grad` to ∂root/∂node, root last in `nodes` (a `trace`):
+
+        ∂C/∂C = 1,        ∂C/∂v = Σ_u ∂C/∂u · ∂u/∂v over the consumers u of v.
+    """
+    for node in nodes:
+        node.grad = 0.0
+    nodes[-1].grad = 1.0
+    for node in reversed(nodes):
+        parents = node.parents
+        if parents:                         # a leaf has nothing to pass on
+            grad = node.grad
+            # NOTE: enumerate and index rather than zip(parents, local_grads): one
+            # iterator per node instead of three.
+            for i, local_grad in enumerate(node.local_grads):
+                parents[i].grad += local_grad * grad
 
 
 def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
@@ -230,7 +371,7 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
     # whose value or local derivative is not a finite float is an error, not a node. (From
     # finite operands a local derivative can become ±inf but never nan.)
     if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
-        names = ", ".join(p._name() for p in parents)
+        names = ", ".join(describe(p) for p in parents)
         raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
                             f"local derivatives {local_grads}")
     node = _new(Value)
@@ -244,7 +385,7 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
     return node
 
 
-def _real(x: object, what: str, label: str) -> float:
+def real_number(x: object, what: str, label: str = "") -> float:
     """`x` as a finite float, or a TypeError/ValueError that says what was wrong."""
     where = f" (label {label!r})" if label else ""
     if isinstance(x, bool) or not isinstance(x, Real):
@@ -271,7 +412,7 @@ def _tuple(items: object, what: str, node: Value) -> tuple:
     try:
         return tuple(items)
     except TypeError:
-        raise TypeError(f"{what} of {node._name()} must be a tuple with one entry per "
+        raise TypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
                         f"parent, got {type(items).__name__}") from None
 
 
@@ -283,13 +424,13 @@ def _constant(x: object, node: Value) -> float:
         x = float(x)
     if type(x) is float and _isfinite(x):
         return x
-    return _real(x, f"the number combined with {node._name()}", "")
+    return real_number(x, f"the number combined with {describe(node)}", "")
 
 
 def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
     """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing.format(number_text(c))} {node._name()}: it is 0")
+        raise ZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: it is 0")
     return x
 
 
@@ -315,7 +456,7 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
 
 def _written(left: Operand, right: Operand) -> str:
     """A power as error messages show it: `'x' (data=2) ** 3`."""
-    return " ** ".join(x._name() if isinstance(x, Value) else number_text(x) for x in (left, right))
+    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x) for x in (left, right))
 
 
 # --- domain checks: the errors a rule's arithmetic would otherwise hide or misname
@@ -325,7 +466,7 @@ def _divide_by_value(a: Value, b: Value) -> None:
 
 
 def _divide_by_number(a: Value, c: float) -> None:
-    raise ZeroDivisionError(f"division of {a._name()} by the number 0")
+    raise ZeroDivisionError(f"division of {describe(a)} by the number 0")
 
 
 def _divide_number(a: Value, c: float) -> None:
@@ -334,7 +475,7 @@ def _divide_number(a: Value, c: float) -> None:
 
 def _value_power(a: Value, b: Value) -> None:
     if a.data <= 0.0:
-        raise ValueError(f"{a._name()} ** {b._name()}: a Value exponent needs a positive "
+        raise ValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
                          f"base (its derivative involves ln of the base)")
     _power(a.data, b.data, a, b)
     _power(a.data, b.data - 1.0, a, b, "the derivative of ")
@@ -352,17 +493,17 @@ def _number_power(a: Value, n: float) -> None:      # a ** n: n·a^(n-1)
 
 def _power_of_number(a: Value, c: float) -> None:    # c ** a
     if c <= 0.0:
-        raise ValueError(f"{number_text(c)} ** {a._name()}: a Value exponent needs a positive "
+        raise ValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
                          f"base (its derivative involves ln of the base)")
     _power(c, a.data, c, a)
 
 
 def _exp_overflow(a: Value) -> None:
-    raise OverflowError(f"exp({a._name()}) overflows a float: exp is finite only for x < 709.78")
+    raise OverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for x < 709.78")
 
 
 def _log_domain(a: Value) -> None:
-    raise ValueError(f"log({a._name()}): log is defined only for x > 0")
+    raise ValueError(f"log({describe(a)}): log is defined only for x > 0")
 
 
 # For each operation with a domain: when to call its check (over a, b, c), and the check.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import List, Sequence, Tuple
 
-from tinygrad_bp.engine import Operand, Value
+from tinygrad_bp.engine import Operand, Value, describe
 from tinygrad_bp.layout import floats
 from tinygrad_bp.ops import OPS
 
@@ -89,7 +89,7 @@ def _cross_entropy(a: Value, y: float) -> Value:
         softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))     # ln(1 + e^z)
         return Value(softplus - y * z, parents=a.parents, local_grads=(a.data - y,), op="bce")
     if not 0.0 <= a.data <= 1.0:
-        raise ValueError(f"binary_cross_entropy: output {a._name()} is not a probability "
+        raise ValueError(f"binary_cross_entropy: output {describe(a)} is not a probability "
                          f"in [0, 1]")
     clamped = min(max(a.data, EPSILON), 1.0 - EPSILON)
     if clamped != a.data:

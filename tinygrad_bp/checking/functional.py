@@ -7,9 +7,8 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Dict, List, Mapping, Sequence, Tuple, Union
 
-from tinygrad_bp.checking.graph import differentiable_gradients, gradients_of
 from tinygrad_bp.checking.report import node_name, wrapped
-from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.engine import Value, gradients as gradients_of, trace
 
 Argnums = Union[int, Sequence[int], None]
 Gradients = Union[float, Tuple[float, ...], Value, Tuple[Value, ...]]
@@ -101,7 +100,7 @@ def hessian(f: Callable[..., Value],
                             f"for second derivatives as Values compose grad: "
                             f"grad(grad(f))")
         picked, _, leaves, root = _traced(f, argnums, args, kwargs)
-        first = differentiable_gradients(root)
+        first = gradients_of(root, create_graph=True)
         rows = []
         for i in picked:
             slope = first.get(leaves[i], 0.0)
@@ -133,7 +132,7 @@ def _named_gradients(root: Value, wrt: Mapping[Value, str], name: str) -> Dict[V
     Unlabelled leaves, and nodes labelled with a ∂ (derivatives named by an inner
     `grad`), name no derivative of their own.
     """
-    found = differentiable_gradients(root)
+    found = gradients_of(root, create_graph=True)
     top = wrapped(root.label or name)
     forward = trace(root)
     old = set(forward)

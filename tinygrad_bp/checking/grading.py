@@ -9,12 +9,11 @@ from typing import Dict, List, Mapping, NamedTuple, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
 from tinygrad_bp.checking.functional import is_number
-from tinygrad_bp.checking.graph import (Target, differentiable_gradients, gradients_of,
-                                        resolve_all, trace_root)
+from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.numerical import second_name
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, wrapped)
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, find, gradients as gradients_of, trace
 
 
 class CheckRow(NamedTuple):
@@ -114,7 +113,7 @@ def check(root: Value, expected: Mapping[Union[Target, Tuple[Target, Target]], N
                                f"got {order!r}")
     nodes = trace_root(root, "check")
     if order == 1:
-        targets = resolve_all(list(expected), nodes, root)
+        targets = find(root, list(expected), nodes)
         gradients = gradients_of(root)
         graded = [(key, node_name(node), node, gradients[node])
                   for key, node in zip(expected, targets)]
@@ -150,8 +149,8 @@ def _second_derivatives(root: Value, expected: Mapping[object, Number],
             raise ValueError(f"a second derivative is named by a node or a pair (u, v) of "
                              f"nodes, got {key!r}")
         pairs.append(pair)
-    found = resolve_all([target for pair in pairs for target in pair], nodes, root)
-    first = differentiable_gradients(root)
+    found = find(root, [target for pair in pairs for target in pair], nodes)
+    first = gradients_of(root, create_graph=True)
     seconds: Dict[Value, Dict[Value, float]] = {}
     graded = []
     top = wrapped(node_name(root))

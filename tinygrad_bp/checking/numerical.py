@@ -8,9 +8,8 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.functional import (Gradients, arg_names, call, function_name,
                                              is_number)
-from tinygrad_bp.checking.graph import differentiable_gradients, gradients_of
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt, wrapped
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
 
 
 def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
@@ -169,7 +168,7 @@ def _second_derivatives(f: Callable[..., Value], xs: Sequence[Number], names: Se
                         leaves: List[Value], root: Value, steps: List[float],
                         kinks: List[bool]) -> List[Tuple[str, float, float, float, bool]]:
     """(name, analytic, numerical, step, kink) for each ∂²f/∂x_i∂x_j, row by row."""
-    first = differentiable_gradients(root)
+    first = gradients_of(root, create_graph=True)
     analytic = []
     for leaf in leaves:
         slope = first.get(leaf, 0.0)
