@@ -221,7 +221,7 @@ def test_reference_does_not_import_the_engine_or_the_network(module):
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for alias in node.names}
     assert imported <= {"__future__", "math", "dataclasses", "typing", "numbers",
-                        "tinygrad_bp.layout"}
+                        "tinygrad_bp.layout", "tinygrad_bp.errors"}
 
 
 def test_docstring_examples_hold():

@@ -299,10 +299,15 @@ def test_unknown_output_activation_is_named():
         MLP.from_weights([[[1]]], [[0]], output_activation="Sigmoid")
 
 
-@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0]), (2.0, [2]), (2, 3),
-                                        (2, 3.0), (2, "32")])
-def test_bad_sizes_are_refused(nin, nouts):
+@pytest.mark.parametrize("nin, nouts", [(0, [2]), (2, []), (2, [3, 0])])
+def test_sizes_below_one_are_a_value_error(nin, nouts):
     with pytest.raises(ValueError, match=r"must be a (positive int|non-empty list)"):
+        MLP(nin, nouts)
+
+
+@pytest.mark.parametrize("nin, nouts", [(2.0, [2]), (2, 3), (2, 3.0), (2, "32"), (2, [True])])
+def test_sizes_that_are_not_ints_or_a_list_are_a_type_error(nin, nouts):
+    with pytest.raises(TypeError, match=r"must be a (positive int|list)"):
         MLP(nin, nouts)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+from tinygrad_bp.errors import TinygradBPError
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
     from tinygrad_bp.engine import Value
@@ -352,21 +353,23 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
-    from tinygrad_bp.demo import replay
+    from tinygrad_bp.demo import draw, replay
 
     if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
         return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
+    for line in replay(lr=args.lr, svg=None):
+        print(line, flush=True)
+    if args.svg is None:
+        return 0
     try:
-        for line in replay(lr=args.lr, svg=args.svg):
-            print(line, flush=True)
-    except BrokenPipeError:
-        raise                           # not the drawing: see main()
+        lines = draw(args.svg)
     except (ImportError, RuntimeError, OSError, ValueError) as error:
         return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
+    print("\n".join(lines))
     return 0
 
 
-class _UsageError(Exception):
+class _UsageError(TinygradBPError):
     """Bad usage of a command: reported on stderr with exit status 2."""
 
 

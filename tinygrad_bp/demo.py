@@ -12,7 +12,8 @@ in the article's order:
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
 7. the graph of C with the chain-rule path of w7 highlighted, as SVG.
 
-`replay()` yields the report line by line, so a command line shows it as it goes.
+`replay()` yields the report line by line, so a command line shows it as it goes;
+`draw()` is its section 7 alone, so that a caller can tell a failed drawing apart.
 """
 
 from __future__ import annotations
@@ -72,11 +73,20 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
     yield ""
     yield from _sgd_step(net, x, y, lr)
     if svg is not None:
-        from tinygrad_bp import viz  # NOTE: only here: drawing is the one part that needs graphviz
+        yield from draw(svg)
 
-        yield ""
-        path = viz.render(C, svg, highlight=nodes["w7"])
-        yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+
+def draw(svg: Union[str, Path]) -> List[str]:
+    """Section 7 of `replay`: draw the graph of C, the paths from w7 highlighted, into
+    `svg`; return the report's lines. Drawing errors propagate (no graphviz, no renderer,
+    a directory that does not exist)."""
+    from tinygrad_bp import viz  # NOTE: only here: drawing is the one part that needs graphviz
+
+    net, x, y = article_network()
+    C = mse(net(x), y)
+    C.backward()
+    path = viz.render(C, svg, highlight=_by_label(C)["w7"])
+    return ["", f"7. Graph of C with the path from w7 highlighted: wrote {path}"]
 
 
 def _gradient_table(net: MLP, reference: Backprop) -> Iterator[str]:

@@ -32,6 +32,7 @@ import warnings
 from typing import Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
+from tinygrad_bp.errors import BPTypeError, BPValueError
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
 
@@ -57,7 +58,7 @@ _CONSTRUCTS = {
 Operand = Union[Value, float]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(BPValueError):
     """An expression or binding that is not allowed, with the 1-based `column` of the fault."""
 
     def __init__(self, message: str, column: int) -> None:
@@ -66,7 +67,7 @@ class ExpressionError(ValueError):
         self.column = column
 
 
-class BindingError(ValueError):
+class BindingError(BPValueError):
     """Variables and bindings that do not match: a variable without a value, or the reverse."""
 
 
@@ -113,7 +114,7 @@ def parse(text: str) -> Expression:
     Precedence is Python's: `**` binds tighter than unary minus, so `-2**a` is `-(2**a)`.
     """
     if not isinstance(text, str):
-        raise TypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+        raise BPTypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
     stripped = text.strip()
     # NOTE: the parser sees the stripped text; leading blanks shift every column.
     shift = len(text) - len(text.lstrip())
@@ -145,7 +146,7 @@ def parse_bindings(text: str) -> Dict[str, float]:
     a name bound twice.
     """
     if not isinstance(text, str):
-        raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
+        raise BPTypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
     bindings: Dict[str, float] = {}
     if not text.strip():
         return bindings

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 import graphviz
 
 from tinygrad_bp.engine import Value, count_paths, edges, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.viz.clusters import Cluster, cluster_order, neuron_clusters
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -52,7 +53,7 @@ class ComputationGraph(graphviz.Digraph):
         return bundle
 
 
-class GraphTooLarge(ValueError):
+class GraphTooLarge(BPValueError):
     """A graph of more than `max_nodes` drawn nodes: unreadable, and slow to lay out."""
 
 
@@ -78,9 +79,15 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     Numbers show 4 significant digits; the tooltips (SVG) hold them in full.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
+        raise BPTypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
+    if not isinstance(rankdir, str):
+        raise BPTypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got "
+                          f"{type(rankdir).__name__} {rankdir!r}")
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise BPTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} "
+                          f"{max_nodes!r}")
     nodes = trace(root)
     operations = sum(1 for node in nodes if node.parents)
     _check_size(root, len(nodes), operations, max_nodes)
@@ -171,18 +178,18 @@ def _find(highlight: Union[Value, str], nodes: Sequence[Value], root: Value) -> 
     """The node `highlight` names: itself if it is in the graph, else the one so labelled."""
     if isinstance(highlight, Value):
         if highlight not in set(nodes):
-            raise ValueError(f"highlight {highlight._name()} is not in the graph of "
-                             f"{root._name()}")
+            raise BPValueError(f"highlight {highlight._name()} is not in the graph of "
+                               f"{root._name()}")
         return highlight
     if not isinstance(highlight, str):
-        raise TypeError(f"highlight must be a Value or a label, got "
-                        f"{type(highlight).__name__} {highlight!r}")
+        raise BPTypeError(f"highlight must be a Value or a label, got "
+                          f"{type(highlight).__name__} {highlight!r}")
     matches = [node for node in nodes if node.label == highlight]
     if len(matches) != 1:
         labels = list(dict.fromkeys(node.label for node in nodes if node.label))
         found = "no node" if not matches else f"{len(matches)} nodes"
-        raise ValueError(f"highlight {highlight!r}: {found} with that label in the graph of "
-                         f"{root._name()}; labels there: {', '.join(labels) or 'none'}")
+        raise BPValueError(f"highlight {highlight!r}: {found} with that label in the graph of "
+                           f"{root._name()}; labels there: {', '.join(labels) or 'none'}")
     return matches[0]
 
 

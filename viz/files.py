@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from tinygrad_bp.engine import Value
+from tinygrad_bp.errors import BPFileNotFoundError, BPValueError
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -27,8 +28,8 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
-                         f"of {', '.join(FORMATS)}")
+        raise BPValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
+                           f"of {', '.join(FORMATS)}")
     source = draw_dot(root, **draw_options).source
     if fmt == "dot":
         picture = source.encode("utf-8")
@@ -41,8 +42,8 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same directory and a rename."""
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
-                                f"does not exist")
+        raise BPFileNotFoundError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
+                                  f"does not exist")
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                              suffix=".tmp")
     try:

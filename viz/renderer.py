@@ -24,11 +24,13 @@ from typing import List, Mapping, Optional
 
 import graphviz
 
+from tinygrad_bp.errors import TinygradBPError
+
 ENV_VAR = "TINYGRAD_BP_DOT"
 PURE = "graphviz-pure"
 
 
-class RendererNotFound(graphviz.ExecutableNotFound):
+class RendererNotFound(TinygradBPError, graphviz.ExecutableNotFound):
     """No Graphviz renderer was found; the message says how to get one."""
 
     def __init__(self, message: str) -> None:
@@ -36,7 +38,7 @@ class RendererNotFound(graphviz.ExecutableNotFound):
         RuntimeError.__init__(self, message)
 
 
-class RenderError(RuntimeError):
+class RenderError(TinygradBPError, RuntimeError):
     """The renderer ran and failed; `stderr` holds what it said."""
 
     def __init__(self, command: List[str], returncode: int, stderr: str) -> None:
