@@ -4,7 +4,6 @@ import ast
 import copy
 import math
 import random
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,8 @@ from tinygrad_bp.engine import Value
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 
-from nested_close import assert_nested_close  # tests/nested_close.py
+from helpers import ROOT, assert_nested_close
 
-ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-12
 
 

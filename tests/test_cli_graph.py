@@ -2,14 +2,11 @@
 
 import math
 import re
-import shutil
-import sysconfig
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-SVG = "{http://www.w3.org/2000/svg}"
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
+from helpers import PURE, SVG
 
 
 def node_count(path):

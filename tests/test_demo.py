@@ -1,6 +1,5 @@
 """`tinygrad-bp demo`: the article replayed, end to end through a real subprocess."""
 
-import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,9 +9,7 @@ from tinygrad_bp import demo
 from tinygrad_bp.cli import main
 from tinygrad_bp.demo import draw, replay
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
+from helpers import sigmoid
 
 
 def article_by_hand():

@@ -7,11 +7,7 @@ import pytest
 from tinygrad_bp.engine import Value
 from tinygrad_bp.losses import EPSILON, batch_cost, binary_cross_entropy, mse
 
-H = 1e-6
-
-
-def central_difference(f, x):
-    return (f(x + H) - f(x - H)) / (2 * H)
+from helpers import central_difference
 
 
 def bce_by_hand(a, y):

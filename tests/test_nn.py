@@ -10,15 +10,13 @@ from tinygrad_bp.engine import Value, trace
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, Layer, Neuron, article_network
 
+from helpers import sigmoid
+
 ARTICLE_PARAMETERS = [("w1", 0.15), ("w2", 0.20), ("b1", 0.35),
                       ("w3", 0.25), ("w4", 0.30), ("b2", 0.35),
                       ("w5", 0.35), ("w6", 0.40), ("b3", 0.35),
                       ("w7", 0.45), ("w8", 0.50), ("w9", 0.55), ("b4", 0.60),
                       ("w10", 0.60), ("w11", 0.65), ("w12", 0.70), ("b5", 0.60)]
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 # --- the article's network

@@ -13,7 +13,7 @@ from tinygrad_bp.nn import MLP
 from tinygrad_bp.optim import SGD
 from tinygrad_bp.train import Epoch, evaluate, train, train_step
 
-from nested_close import assert_nested_close  # tests/nested_close.py
+from helpers import assert_nested_close
 
 TOL = 1e-12
 

@@ -5,7 +5,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -16,13 +15,11 @@ from tinygrad_bp.engine import Value, trace
 from tinygrad_bp.viz import (ENV_VAR, RenderError, RendererNotFound, draw_dot, find_renderer, render,
                  run_renderer)
 
-from conftest import ROOT
+from helpers import PURE, ROOT, SVG
 from test_viz_dot import article_cost, readme_graph
 
-SVG = "{http://www.w3.org/2000/svg}"
 # Debian's Graphviz (CI installs the `graphviz` package) and the pip-installed port.
 DEBIAN_DOT = shutil.which("dot")
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
 RENDERERS = [pytest.param(DEBIAN_DOT, id="debian-dot"), pytest.param(PURE, id="graphviz-pure")]
 
 
