@@ -1,10 +1,15 @@
 """Errors: a wrong type is a TypeError, a wrong value a ValueError, and every error of ours
 also derives from `tinygrad_bp.TinygradBPError`, at every public entry point."""
 
+import importlib
+import inspect
+import pkgutil
+
 import pytest
 
-from tinygrad_bp import TinygradBPError, Value
-from tinygrad_bp import viz
+import tinygrad_bp
+from tinygrad_bp import (TinygradBPError, Value, check, explain, grad, gradcheck, numerical_grad,
+                         value_and_grad, viz)
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.data import two_clouds
 from tinygrad_bp.demo import draw
@@ -20,6 +25,11 @@ from tinygrad_bp.train import train
 
 NET = MLP(2, [2], seed=0)
 BIG = Value(1e300, label="big")
+Y = Value(2.0, label="x") * Value(3.0, label="w")
+
+
+def square(x):
+    return x * x
 
 
 def case(expected, call, id):
@@ -62,6 +72,18 @@ WRONG_TYPES = [
     case(TypeError, lambda: viz.draw_dot(BIG, rankdir=1), "draw_dot rankdir a number"),
     case(TypeError, lambda: viz.draw_dot(BIG, max_nodes="9"), "draw_dot max_nodes a str"),
     case(TypeError, lambda: viz.draw_dot(BIG, highlight=1.0), "draw_dot highlight a number"),
+    case(TypeError, lambda: grad(3.0), "grad of a number"),
+    case(TypeError, lambda: value_and_grad(square, argnums="0")(1.0), "argnums a str"),
+    case(TypeError, lambda: grad(lambda x: 1.0)(2.0), "grad of a function returning a float"),
+    case(TypeError, lambda: numerical_grad(square, "1"), "numerical_grad at a str"),
+    case(TypeError, lambda: numerical_grad(square, 1.0, eps="small"), "numerical_grad eps a str"),
+    case(TypeError, lambda: gradcheck(square, 1.0, rtol=None), "gradcheck rtol None"),
+    case(TypeError, lambda: gradcheck(square, 1.0, names=[1]), "gradcheck names not strs"),
+    case(TypeError, lambda: explain(1.0, "x"), "explain of a number"),
+    case(TypeError, lambda: explain(Y, 1), "explain of a node given as a number"),
+    case(TypeError, lambda: explain(Y, "x", max_paths=1.5), "explain max_paths a float"),
+    case(TypeError, lambda: check(Y, 3.0), "check of a number instead of a dict"),
+    case(TypeError, lambda: check(Y, {"x": "3"}), "check of an expected str"),
 ]
 
 WRONG_VALUES = [
@@ -100,6 +122,25 @@ WRONG_VALUES = [
     case(FileNotFoundError, lambda: draw("missing/demo.svg"), "demo draw into a missing directory"),
     case(viz.RendererNotFound, lambda: viz.find_renderer({"TINYGRAD_BP_DOT": "no-such-dot"}),
          "find_renderer of a missing executable"),
+    case(ValueError, lambda: value_and_grad(square, argnums=3)(1.0), "argnums out of range"),
+    case(ValueError, lambda: numerical_grad(square, 1.0, eps=0.0), "numerical_grad eps 0"),
+    case(ValueError, lambda: gradcheck(square, 1.0, atol=-1.0), "gradcheck atol negative"),
+    case(ValueError, lambda: gradcheck(square, 1.0, names=["a", "b"]), "gradcheck two names"),
+    case(ValueError, lambda: explain(Y, BIG), "explain of a node outside the graph"),
+    case(ValueError, lambda: explain(Y, "x", max_paths=0), "explain max_paths 0"),
+    case(ValueError, lambda: check(Y, {"x": float("nan")}), "check of an expected nan"),
+]
+
+LOOKUPS = [
+    case(LookupError, lambda: explain(Y, "nobody"), "explain of an unknown label"),
+    case(LookupError, lambda: check(Y, {"nobody": 1.0}), "check of an unknown label"),
+]
+
+FAILED_CHECKS = [
+    case(AssertionError, lambda: gradcheck(lambda x: Value(x.data ** 2, parents=(x,),
+                                                             local_grads=(0.0,)),
+                                           1.0, raise_on_failure=True),
+         "gradcheck of a wrong derivative"),
 ]
 
 ARITHMETIC = [
@@ -131,8 +172,8 @@ def test_a_wrong_value_is_a_value_error_of_ours(expected, call, tmp_path, monkey
     assert isinstance(raised.value, TinygradBPError) and not isinstance(raised.value, TypeError)
 
 
-@pytest.mark.parametrize("expected, call", ARITHMETIC)
-def test_an_arithmetic_failure_is_an_error_of_ours(expected, call):
+@pytest.mark.parametrize("expected, call", ARITHMETIC + LOOKUPS + FAILED_CHECKS)
+def test_other_failures_are_errors_of_ours(expected, call):
     with pytest.raises(expected) as raised:
         call()
     assert isinstance(raised.value, TinygradBPError)
@@ -144,3 +185,29 @@ def test_an_arithmetic_failure_is_an_error_of_ours(expected, call):
                                            (BPFileNotFoundError, FileNotFoundError)])
 def test_each_error_of_ours_is_caught_by_its_builtin_and_by_the_base(ours, builtin):
     assert issubclass(ours, builtin) and issubclass(ours, TinygradBPError)
+
+
+def error_classes():
+    """Every exception class defined in a module of the package or of viz."""
+    modules = [info.name for package in (tinygrad_bp, viz)
+               for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+               if not info.name.endswith("__main__")]
+    found = {}
+    for name in modules:
+        for _, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass):
+            if issubclass(cls, BaseException) and cls.__module__.startswith("tinygrad_bp."):
+                found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return found
+
+
+ERROR_CLASSES = error_classes()
+
+
+def test_the_package_defines_error_classes_to_check():
+    assert {"tinygrad_bp.errors.BPValueError", "tinygrad_bp.viz.dot.GraphTooLarge",
+            "tinygrad_bp.expr.ExpressionError"} <= set(ERROR_CLASSES)
+
+
+@pytest.mark.parametrize("cls", list(ERROR_CLASSES.values()), ids=list(ERROR_CLASSES))
+def test_every_error_class_of_the_package_derives_from_the_base(cls):
+    assert issubclass(cls, TinygradBPError)

@@ -6,11 +6,12 @@ from typing import Dict, List, Sequence, Union
 
 from tinygrad_bp.checking.report import node_name
 from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 
 Target = Union[Value, str]
 
 
-class LabelError(LookupError):
+class LabelError(TinygradBPError, LookupError):
     """A label that names no node, or more than one node, of the graph."""
 
 
@@ -28,8 +29,8 @@ def gradients_of(root: Value) -> Dict[Value, float]:
 
 def trace_root(root: object, who: str) -> List[Value]:
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs the root Value of a graph (such as the cost C), got "
-                        f"{type(root).__name__} {root!r}")
+        raise BPTypeError(f"{who} needs the root Value of a graph (such as the cost C), got "
+                          f"{type(root).__name__} {root!r}")
     return trace(root)
 
 
@@ -57,8 +58,8 @@ def resolve_all(keys: Sequence[Target], nodes: List[Value], root: Value) -> List
             else:
                 found.append(matches[0])
         else:
-            raise TypeError(f"a node is named by its label (str) or given as a Value, got "
-                            f"{type(key).__name__} {key!r}")
+            raise BPTypeError(f"a node is named by its label (str) or given as a Value, got "
+                              f"{type(key).__name__} {key!r}")
     problems = []
     if unknown:
         known = ", ".join(sorted(by_label)) or "none"
@@ -71,5 +72,5 @@ def resolve_all(keys: Sequence[Target], nodes: List[Value], root: Value) -> List
         problems.append(f"{', '.join(v._name() for v in foreign)} is not in the graph of "
                         f"{node_name(root)}: {node_name(root)} was not computed from it")
     if problems:
-        raise (LabelError if unknown or ambiguous else ValueError)("; ".join(problems))
+        raise (LabelError if unknown or ambiguous else BPValueError)("; ".join(problems))
     return found
