@@ -156,27 +156,33 @@ def _diverging_step():
     SGD([w], lr=10.0).step()
 
 
-@pytest.mark.parametrize("expected, call", WRONG_TYPES)
-def test_a_wrong_type_is_a_type_error_of_ours(expected, call, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(expected) as raised:
+@pytest.fixture(autouse=True)
+def in_a_temporary_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)             # render and draw write files
+
+
+def raised(call, expected):
+    """The error `call()` raises, after checking that it is an `expected`."""
+    with pytest.raises(expected) as info:
         call()
-    assert isinstance(raised.value, TinygradBPError) and not isinstance(raised.value, ValueError)
+    return info.value
+
+
+@pytest.mark.parametrize("expected, call", WRONG_TYPES)
+def test_a_wrong_type_is_a_type_error_of_ours(expected, call):
+    error = raised(call, expected)
+    assert isinstance(error, TinygradBPError) and not isinstance(error, ValueError)
 
 
 @pytest.mark.parametrize("expected, call", WRONG_VALUES)
-def test_a_wrong_value_is_a_value_error_of_ours(expected, call, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(expected) as raised:
-        call()
-    assert isinstance(raised.value, TinygradBPError) and not isinstance(raised.value, TypeError)
+def test_a_wrong_value_is_a_value_error_of_ours(expected, call):
+    error = raised(call, expected)
+    assert isinstance(error, TinygradBPError) and not isinstance(error, TypeError)
 
 
 @pytest.mark.parametrize("expected, call", ARITHMETIC + LOOKUPS + FAILED_CHECKS)
 def test_other_failures_are_errors_of_ours(expected, call):
-    with pytest.raises(expected) as raised:
-        call()
-    assert isinstance(raised.value, TinygradBPError)
+    assert isinstance(raised(call, expected), TinygradBPError)
 
 
 @pytest.mark.parametrize("ours, builtin", [(BPTypeError, TypeError), (BPValueError, ValueError),
