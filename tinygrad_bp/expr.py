@@ -99,6 +99,9 @@ class Expression:
         return root if isinstance(root, Value) else Value(root)
 
     def _check_bound(self, names: Mapping[str, object]) -> None:
+        if not isinstance(names, Mapping):
+            raise BPTypeError(f"the variables of {self.text!r} are given as a dict "
+                              f"{{name: value}}, got {type(names).__name__} {names!r}")
         unbound = [name for name in self.variables if name not in names]
         if unbound:
             raise BindingError(f"no value for {', '.join(unbound)} in {self.text!r}: "
@@ -185,6 +188,9 @@ def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Val
         >>> bind(parse("a * b"), {"b": -3.0, "a": 2.0})
         {'a': Value(label='a', data=2, grad=0), 'b': Value(label='b', data=-3, grad=0)}
     """
+    if not isinstance(expression, Expression):
+        raise BPTypeError(f"bind needs an Expression (from parse), got "
+                          f"{type(expression).__name__} {expression!r}")
     expression._check_bound(bindings)
     unused = [name for name in bindings if name not in expression.variables]
     if unused:

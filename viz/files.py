@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from tinygrad_bp.engine import Value
-from tinygrad_bp.errors import BPFileNotFoundError, BPValueError
+from tinygrad_bp.errors import BPFileNotFoundError, BPTypeError, BPValueError
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -25,6 +25,9 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
     memory and written to a temporary file beside `path`, then moved over it: a failure
     at any step leaves `path` as it was and no temporary file behind.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise BPTypeError(f"render writes to a path (str or Path), got {type(path).__name__} "
+                          f"{path!r}")
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
