@@ -127,14 +127,16 @@ def test_svg_path_without_the_svg_suffix_is_bad_usage_before_any_output(run_cli,
     assert "must end in .svg" in result.stderr
 
 
-def test_draw_writes_the_graph_and_returns_the_report_lines(tmp_path):
+def test_draw_writes_both_pictures_and_returns_the_report_lines(tmp_path):
     lines = draw(tmp_path / "net.svg")
-    assert lines[-1].endswith(f"wrote {tmp_path / 'net.svg'}")
-    assert ET.parse(tmp_path / "net.svg").getroot().tag.endswith("svg")
+    assert lines[1].endswith(f"wrote {tmp_path / 'net.svg'}")
+    assert lines[2].endswith(f"wrote {tmp_path / 'net-network.svg'}")
+    for name in ("net.svg", "net-network.svg"):
+        assert ET.parse(tmp_path / name).getroot().tag.endswith("svg")
 
 
 def test_replay_ends_with_the_lines_of_draw(tmp_path):
-    assert list(replay(svg=tmp_path / "a.svg"))[-2:] == draw(tmp_path / "a.svg")
+    assert list(replay(svg=tmp_path / "a.svg"))[-3:] == draw(tmp_path / "a.svg")
 
 
 def test_an_error_in_the_text_is_not_reported_as_a_failed_drawing(monkeypatch, tmp_path):

@@ -8,11 +8,12 @@ import pkgutil
 import pytest
 
 import tinygrad_bp
-from tinygrad_bp import (TinygradBPError, Value, check, explain, grad, gradcheck, numerical_grad,
-                         value_and_grad, viz)
+from tinygrad_bp import (TinygradBPError, Value, check, compile, explain, grad, gradcheck,
+                         numerical_grad, value_and_grad, viz)
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.data import two_clouds
 from tinygrad_bp.demo import draw
+from tinygrad_bp.engine import find
 from tinygrad_bp.errors import (BPFileNotFoundError, BPOverflowError, BPTypeError, BPValueError,
                                 BPZeroDivisionError)
 from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
@@ -37,6 +38,16 @@ def case(expected, call, id):
 
 
 WRONG_TYPES = [
+    case(TypeError, lambda: Value("1.0"), "Value of a str"),
+    case(TypeError, lambda: Value(1.0, label=3), "Value labelled by a number"),
+    case(TypeError, lambda: Value(1.0, parents=(1.0,), local_grads=(1.0,)), "a parent a number"),
+    case(TypeError, lambda: BIG * "2", "a Value times a str"),
+    case(TypeError, lambda: find(Y, [3]), "find of a number"),
+    case(TypeError, lambda: compile(3.0), "compile of a number"),
+    case(TypeError, lambda: compile(square, "1"), "compile at a str"),
+    case(TypeError, lambda: compile(lambda v: v[0], [1.0])(1.0), "compiled list given a number"),
+    case(TypeError, lambda: viz.draw_network(3.0), "draw_network of a number"),
+    case(TypeError, lambda: viz.draw_network(NET, highlight=1.0), "draw_network highlight a number"),
     case(TypeError, lambda: MLP(2.0, [2]), "MLP nin a float"),
     case(TypeError, lambda: MLP(2, 3), "MLP nouts not a list"),
     case(TypeError, lambda: MLP(2, [2], activation=1), "MLP activation not a str"),
@@ -91,6 +102,14 @@ WRONG_TYPES = [
 ]
 
 WRONG_VALUES = [
+    case(ValueError, lambda: Value(float("nan")), "Value of nan"),
+    case(ValueError, lambda: Value(1.0, parents=(BIG,), local_grads=()), "one local_grad short"),
+    case(ValueError, lambda: Value(-1.0).log(), "log of a negative number"),
+    case(ValueError, lambda: Value(-2.0) ** Value(0.5), "a negative base to a Value exponent"),
+    case(ValueError, lambda: compile(lambda v: v[0], [1.0])([1.0, 2.0]), "compiled list too long"),
+    case(ValueError, lambda: viz.draw_network(NET, y=[1.0, 0.0]), "draw_network y without x"),
+    case(ValueError, lambda: viz.draw_network(NET, highlight="w99"),
+         "draw_network highlight unknown"),
     case(ValueError, lambda: MLP(0, [2]), "MLP nin 0"),
     case(ValueError, lambda: MLP(2, []), "MLP nouts empty"),
     case(ValueError, lambda: MLP(2, [2], activation="Sigmoid"), "MLP activation unknown"),
@@ -136,6 +155,7 @@ WRONG_VALUES = [
 ]
 
 LOOKUPS = [
+    case(LookupError, lambda: find(Y, ["nobody"]), "find of an unknown label"),
     case(LookupError, lambda: explain(Y, "nobody"), "explain of an unknown label"),
     case(LookupError, lambda: check(Y, {"nobody": 1.0}), "check of an unknown label"),
 ]
@@ -148,6 +168,10 @@ FAILED_CHECKS = [
 ]
 
 ARITHMETIC = [
+    case(OverflowError, lambda: Value(1000.0).exp(), "exp overflows"),
+    case(OverflowError, lambda: BIG * BIG, "a product overflows"),
+    case(ZeroDivisionError, lambda: BIG / 0, "division by the number 0"),
+    case(ZeroDivisionError, lambda: Value(0.0) ** -1, "0 to a negative power"),
     case(OverflowError, lambda: backprop([[[1e308, 1e308]]], [[0.0]], [10.0, 10.0], [0.0]),
          "backprop z overflows"),
     case(OverflowError, lambda: _diverging_step(), "SGD step diverges"),

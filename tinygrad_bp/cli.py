@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
 from tinygrad_bp.errors import TinygradBPError
+from tinygrad_bp.ops import FUNCTIONS
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
     from tinygrad_bp.engine import Value
@@ -45,9 +46,10 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
         description="Evaluate EXPR at the given point, run backward(), print the value and each "
                     "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
                     ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
-                    "minus, parentheses and exp log tanh sigmoid relu.",
+                    f"minus, parentheses and {' '.join(FUNCTIONS)}.",
         epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
-               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
+               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg"
+               "  |  tinygrad-bp graph --network --view neurons -o net.svg")
     graph.add_argument("expression", nargs="?", metavar="EXPR",
                        help="the expression, e.g. 'tanh(a * b + exp(a))'")
     graph.add_argument("--at", metavar="BINDINGS", default="",
@@ -55,6 +57,10 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--network", action="store_true",
                        help="draw the article's 2-3-2 network with its quadratic cost C "
                             "instead of EXPR")
+    graph.add_argument("--view", choices=("graph", "neurons"), default="graph",
+                       help="graph (default): every Value and operation; neurons: with "
+                            "--network, one circle per neuron and one labelled arrow per "
+                            "weight, as the article's figure 1")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
                        help="the file to write: .svg, .png, .pdf or .dot")
     graph.add_argument("--edge-labels", action="store_true",
@@ -87,8 +93,13 @@ def _run_graph(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
+    if args.view == "neurons" and not args.network:
+        return _fail("graph", "--view neurons draws a network: use it with --network", 2)
+    if args.view == "neurons" and (args.edge_labels or args.no_clusters or args.max_nodes):
+        return _fail("graph", "--edge-labels, --no-clusters and --max-nodes apply to "
+                              "--view graph only", 2)
     if args.network:
-        root, shown = _article_cost()
+        root, shown, article = _article_cost()
     else:
         try:
             expression = _read(parse, args.expression, "EXPR")
@@ -103,9 +114,13 @@ def _run_graph(args: argparse.Namespace) -> int:
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     try:
-        path = viz.render(root, args.output, rankdir=args.rankdir,
-                          edge_labels=args.edge_labels, highlight=args.highlight,
-                          clusters=not args.no_clusters, **limit)
+        if args.view == "neurons":
+            drawing = viz.draw_network(*article, highlight=args.highlight, rankdir=args.rankdir)
+            path = viz.render(drawing, args.output)
+        else:
+            path = viz.render(root, args.output, rankdir=args.rankdir,
+                              edge_labels=args.edge_labels, highlight=args.highlight,
+                              clusters=not args.no_clusters, **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
     except ValueError as error:             # --highlight names no node, or several
@@ -120,15 +135,15 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _article_cost() -> tuple:
-    """The article's 2-3-2 network at its default sample: its cost C, differentiated, and its
-    parameters."""
+    """The article's 2-3-2 network at its default sample: its cost C, differentiated, its
+    parameters, and (net, x, y) for the neuron view."""
     from tinygrad_bp.losses import mse
     from tinygrad_bp.nn import article_network
 
     net, x, y = article_network()
     cost = mse(net(x), y)
     cost.backward()
-    return cost, net.parameters()
+    return cost, net.parameters(), (net, x, y)
 
 
 def _read(reader: Callable[[str], T], text: str, option: str) -> T:
@@ -252,7 +267,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                     "expectation fails, 2 for bad usage.",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
-                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
     grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")
@@ -340,12 +355,14 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
         description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
                     "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
                     "engine beside the four equations, the chain rule for w7 and w1, one SGD "
-                    "step, and the graph as SVG with the path from w7 highlighted.")
+                    "step, and the graph as SVG with the path from w7 highlighted, beside the "
+                    "network drawn as the article's figure 1.")
     picture = demo.add_mutually_exclusive_group()
     picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
-                         help=f"where to write the graph (default: {DEFAULT_SVG})")
+                         help=f"where to write the graph (default: {DEFAULT_SVG}); the "
+                              f"network's figure goes beside it, as NAME-network.svg")
     picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
-                         help="do not draw the graph")
+                         help="do not draw the pictures")
     demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
                       help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
     demo.set_defaults(run=_run_demo)

@@ -6,7 +6,7 @@ import math
 from numbers import Real
 from typing import Iterable
 
-from tinygrad_bp.engine import Value
+from tinygrad_bp.engine import Value, describe
 from tinygrad_bp.errors import BPOverflowError, BPTypeError, BPValueError
 
 
@@ -33,7 +33,7 @@ class SGD:
             if not isinstance(p, Value):
                 raise BPTypeError(f"SGD optimises Values, got {type(p).__name__} {p!r}")
             if not p.is_leaf:
-                raise BPValueError(f"SGD can only move leaves (parameters), but {p._name()} is "
+                raise BPValueError(f"SGD can only move leaves (parameters), but {describe(p)} is "
                                    f"the result of {p.op!r}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise BPValueError("SGD was given the same parameter twice: each step would move "
@@ -51,7 +51,7 @@ class SGD:
         moved = [p.data - self.lr * p.grad for p in self.params]
         for p, data in zip(self.params, moved):
             if not math.isfinite(data):
-                raise BPOverflowError(f"SGD step would set {p._name()} to {data} (grad "
+                raise BPOverflowError(f"SGD step would set {describe(p)} to {data} (grad "
                                       f"{p.grad:g}, lr {self.lr:g}): training diverged; try a "
                                       f"smaller learning rate")
         for p, data in zip(self.params, moved):

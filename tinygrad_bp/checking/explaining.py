@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from typing import Iterable, List, Mapping, NamedTuple, Tuple, Union
 
-from tinygrad_bp.checking.graph import Target, gradients_of, resolve, trace_root
+from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import agrees, derivative_name, fmt, node_name, plural, wrapped
-from tinygrad_bp.engine import Value, count_paths
+from tinygrad_bp.engine import Value, count_paths, find, gradients as gradients_of
 from tinygrad_bp.errors import BPValueError
 from tinygrad_bp.layout import positive_int
 
@@ -141,7 +141,7 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     """
     nodes = trace_root(root, "explain")
     positive_int(max_paths, "max_paths")
-    node = resolve(node, nodes, root)
+    node = find(root, [node], nodes)[0]
     if one_step:
         return _one_step(root, node, nodes)
     counts = count_paths(nodes, node)

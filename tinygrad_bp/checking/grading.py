@@ -8,10 +8,10 @@ from typing import Dict, List, Mapping, NamedTuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
 from tinygrad_bp.checking.functional import is_number, tolerance
-from tinygrad_bp.checking.graph import Target, gradients_of, resolve_all, trace_root
+from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, wrapped)
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, find, gradients as gradients_of, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.layout import positive_int
 
@@ -104,7 +104,7 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
                           f"got {type(expected).__name__} {expected!r}")
     rtol, atol = tolerance(rtol, "rtol"), tolerance(atol, "atol")
     positive_int(max_paths, "max_paths")
-    targets = resolve_all(list(expected), nodes, root)
+    targets = find(root, list(expected), nodes)
     gradients = gradients_of(root)
     rows = []
     for key, node in zip(expected, targets):

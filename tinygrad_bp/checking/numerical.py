@@ -7,9 +7,8 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 
 from tinygrad_bp.checking.functional import (Gradients, arg_names, call, check_function,
                                              function_name, is_number, tolerance)
-from tinygrad_bp.checking.graph import gradients_of
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 
 
@@ -165,10 +164,11 @@ def _step(x: Number, eps: float) -> float:
 
 
 def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
-    """For each leaf: does some relu's input z, which depends on it, lie within reach of 0?"""
+    """For each leaf: does the input z of some op with a kink at 0 (relu), which depends on
+    it, lie within reach of 0?"""
     flagged = [False] * len(leaves)
     for v in trace(root):
-        if v.op != "relu":
+        if v.kind is None or not v.kind.kink:
             continue
         z = v.parents[0]
         slopes = gradients_of(z)
