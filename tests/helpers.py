@@ -4,15 +4,12 @@
 """
 
 import math
-import shutil
-import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 SVG = "{http://www.w3.org/2000/svg}"        # the namespace of an SVG file's tags
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
 
 
 def sigmoid(z):

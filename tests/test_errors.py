@@ -3,6 +3,7 @@ also derives from `tinygrad_bp.TinygradBPError`, at every public entry point."""
 
 import importlib
 import inspect
+import os
 import pkgutil
 
 import pytest
@@ -14,8 +15,8 @@ from tinygrad_bp.backprop import backprop
 from tinygrad_bp.data import two_clouds
 from tinygrad_bp.demo import draw
 from tinygrad_bp.engine import find
-from tinygrad_bp.errors import (BPFileNotFoundError, BPOverflowError, BPTypeError, BPValueError,
-                                BPZeroDivisionError)
+from tinygrad_bp.errors import (BPFileNotFoundError, BPOverflowError, BPPermissionError,
+                                BPTypeError, BPValueError, BPZeroDivisionError)
 from tinygrad_bp.expr import BindingError, ExpressionError, bind, parse, parse_bindings
 from tinygrad_bp.layout import layer_sizes, positive_int, real
 from tinygrad_bp.losses import batch_cost, binary_cross_entropy, mse
@@ -140,9 +141,8 @@ WRONG_VALUES = [
     case(ValueError, lambda: viz.draw_dot(BIG, highlight="nobody"), "draw_dot highlight unknown"),
     case(viz.GraphTooLarge, lambda: viz.draw_dot(BIG * 2, max_nodes=1), "draw_dot too large"),
     case(ValueError, lambda: viz.render(BIG, "big.gif"), "render an unknown suffix"),
-    case(FileNotFoundError, lambda: viz.render(BIG, "missing/big.dot"),
-         "render into a missing directory"),
-    case(FileNotFoundError, lambda: draw("missing/demo.svg"), "demo draw into a missing directory"),
+    case(ValueError, lambda: viz.render_timeout({"TINYGRAD_BP_RENDER_TIMEOUT": "soon"}),
+         "render_timeout not a number"),
     case(viz.RendererNotFound, lambda: viz.find_renderer({"TINYGRAD_BP_DOT": "no-such-dot"}),
          "find_renderer of a missing executable"),
     case(ValueError, lambda: value_and_grad(square, argnums=3)(1.0), "argnums out of range"),
@@ -152,6 +152,14 @@ WRONG_VALUES = [
     case(ValueError, lambda: explain(Y, BIG), "explain of a node outside the graph"),
     case(ValueError, lambda: explain(Y, "x", max_paths=0), "explain max_paths 0"),
     case(ValueError, lambda: check(Y, {"x": float("nan")}), "check of an expected nan"),
+]
+
+FILES = [
+    case(FileNotFoundError, lambda: viz.render(BIG, "missing/big.dot"),
+         "render into a missing directory"),
+    case(FileNotFoundError, lambda: draw("missing/demo.svg"), "demo draw into a missing directory"),
+    case(NotADirectoryError, lambda: _render_below_a_file(), "render below a file"),
+    case(IsADirectoryError, lambda: _render_onto_a_directory(), "render onto a directory"),
 ]
 
 LOOKUPS = [
@@ -176,6 +184,16 @@ ARITHMETIC = [
          "backprop z overflows"),
     case(OverflowError, lambda: _diverging_step(), "SGD step diverges"),
 ]
+
+
+def _render_below_a_file():
+    open("file.dot", "w").close()
+    viz.render(BIG, "file.dot/big.dot")
+
+
+def _render_onto_a_directory():
+    os.mkdir("big.dot")
+    viz.render(BIG, "big.dot")
 
 
 def _diverging_step():
@@ -208,7 +226,7 @@ def test_a_wrong_value_is_a_value_error_of_ours(expected, call):
     assert isinstance(error, TinygradBPError) and not isinstance(error, TypeError)
 
 
-@pytest.mark.parametrize("expected, call", ARITHMETIC + LOOKUPS + FAILED_CHECKS)
+@pytest.mark.parametrize("expected, call", ARITHMETIC + FILES + LOOKUPS + FAILED_CHECKS)
 def test_other_failures_are_errors_of_ours(expected, call):
     assert isinstance(raised(call, expected), TinygradBPError)
 
@@ -216,20 +234,23 @@ def test_other_failures_are_errors_of_ours(expected, call):
 @pytest.mark.parametrize("ours, builtin", [(BPTypeError, TypeError), (BPValueError, ValueError),
                                            (BPOverflowError, OverflowError),
                                            (BPZeroDivisionError, ZeroDivisionError),
-                                           (BPFileNotFoundError, FileNotFoundError)])
+                                           (BPFileNotFoundError, FileNotFoundError),
+                                           (BPPermissionError, PermissionError)])
 def test_each_error_of_ours_is_caught_by_its_builtin_and_by_the_base(ours, builtin):
     assert issubclass(ours, builtin) and issubclass(ours, TinygradBPError)
 
 
 def error_classes():
-    """Every exception class defined in a module of the package or of viz."""
+    """Every error class (Exception) defined in a module of the package or of viz; a
+    BaseException that is no Exception (viz's Terminated, SIGTERM's) is a signal, not an
+    error, and is left out."""
     modules = [info.name for package in (tinygrad_bp, viz)
                for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
                if not info.name.endswith("__main__")]
     found = {}
     for name in modules:
         for _, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass):
-            if issubclass(cls, BaseException) and cls.__module__.startswith("tinygrad_bp."):
+            if issubclass(cls, Exception) and cls.__module__.startswith("tinygrad_bp."):
                 found[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return found
 

@@ -37,5 +37,21 @@ class BPZeroDivisionError(TinygradBPError, ZeroDivisionError):
     """A division by zero, or a derivative that would need one."""
 
 
-class BPFileNotFoundError(TinygradBPError, FileNotFoundError):
+class BPOSError(TinygradBPError, OSError):
+    """A file that cannot be written; the message names the user's path and why."""
+
+
+class BPFileNotFoundError(BPOSError, FileNotFoundError):
     """A file cannot be written because its directory does not exist."""
+
+
+class BPNotADirectoryError(BPOSError, NotADirectoryError):
+    """A file cannot be written because a file stands where a directory should be."""
+
+
+class BPIsADirectoryError(BPOSError, IsADirectoryError):
+    """A file cannot be written because it is a directory."""
+
+
+class BPPermissionError(BPOSError, PermissionError):
+    """A file cannot be written for want of permission."""
