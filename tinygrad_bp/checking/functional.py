@@ -9,6 +9,7 @@ from typing import Callable, Dict, List, Mapping, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.report import node_name, wrapped
 from tinygrad_bp.engine import Value, gradients as gradients_of, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
 
 Argnums = Union[int, Sequence[int], None]
 Gradients = Union[float, Tuple[float, ...], Value, Tuple[Value, ...]]
@@ -48,6 +49,7 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
     label, else `f`'s name, else "f"), and every other new node `∂f/∂v·…`, a part of
     the nearest such gradient above it.
     """
+    check_function(f, "grad")
     value_and_grad_f = value_and_grad(f, argnums)
 
     def grad_f(*args: object, **kwargs: object) -> Gradients:
@@ -64,6 +66,8 @@ def value_and_grad(f: Callable[..., Value],
         >>> value_and_grad(lambda x: x.exp())(0.0)
         (1.0, 1.0)
     """
+    check_function(f, "value_and_grad")
+
     def value_and_grad_f(*args: object, **kwargs: object) -> Tuple[object, Gradients]:
         picked, names, leaves, root = _traced(f, argnums, args, kwargs)
         single = isinstance(argnums, int) or (argnums is None and len(args) == 1)
@@ -94,11 +98,13 @@ def hessian(f: Callable[..., Value],
         >>> hessian(lambda x, y: x * x * y)(3.0, 2.0)     # [[2y, 2x], [2x, 0]]
         [[4.0, 6.0], [6.0, 0.0]]
     """
+    check_function(f, "hessian")
+
     def hessian_f(*args: object, **kwargs: object) -> List[List[float]]:
         if any(isinstance(arg, Value) for arg in args):
-            raise TypeError(f"hessian({function_name(f)}) takes numbers and returns floats; "
-                            f"for second derivatives as Values compose grad: "
-                            f"grad(grad(f))")
+            raise BPTypeError(f"hessian({function_name(f)}) takes numbers and returns floats; "
+                              f"for second derivatives as Values compose grad: "
+                              f"grad(grad(f))")
         picked, _, leaves, root = _traced(f, argnums, args, kwargs)
         first = gradients_of(root, create_graph=True)
         rows = []
@@ -178,14 +184,39 @@ def call(f: Callable[..., object], args: Sequence[object],
           kwargs: Mapping[str, object]) -> Value:
     result = f(*args, **kwargs)
     if not isinstance(result, Value):
-        raise TypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}, "
-                        f"not a Value: build the result from the Values it is given (a "
-                        f"float() or .data on the way cuts the graph)")
+        raise BPTypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}, "
+                          f"not a Value: build the result from the Values it is given (a "
+                          f"float() or .data on the way cuts the graph)")
     return result
 
 
 def is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_function(f: object, who: str) -> None:
+    if not callable(f):
+        raise BPTypeError(f"{who} needs a function of Values, got {type(f).__name__} {f!r}")
+
+
+def tolerance(x: object, name: str) -> float:
+    """A tolerance (rtol, atol) as a float, or an error: it must be a number >= 0."""
+    if not is_number(x):
+        raise BPTypeError(f"{name} must be a number >= 0, got {type(x).__name__} {x!r}")
+    if not x >= 0.0:
+        raise BPValueError(f"{name} must be a number >= 0, got {x!r}")
+    return float(x)
+
+
+def derivative_order(order: object) -> int:
+    """`order` of gradcheck and check: 1 (gradients) or 2 (second derivatives), or an error."""
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise BPTypeError(f"order must be 1 or 2 (an int), got {type(order).__name__} "
+                          f"{order!r}")
+    if order not in (1, 2):
+        raise BPValueError(f"order must be 1 (gradients) or 2 (second derivatives), got "
+                           f"{order}")
+    return order
 
 
 def _picked(argnums: Argnums, count: int) -> List[int]:
@@ -195,13 +226,13 @@ def _picked(argnums: Argnums, count: int) -> List[int]:
     picked = [argnums] if isinstance(argnums, int) else \
         list(argnums) if isinstance(argnums, (tuple, list)) else [argnums]
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in picked):
-        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+        raise BPTypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
     for i in picked:
         if not 0 <= i < count:
-            raise ValueError(f"argnums entry {i!r} is not the position of one of the "
-                             f"{count} arguments given (0 to {count - 1})")
+            raise BPValueError(f"argnums entry {i!r} is not the position of one of the "
+                               f"{count} arguments given (0 to {count - 1})")
     if len(set(picked)) != len(picked):
-        raise ValueError(f"argnums {argnums!r} names an argument twice")
+        raise BPValueError(f"argnums {argnums!r} names an argument twice")
     return picked
 
 

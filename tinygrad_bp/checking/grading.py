@@ -8,12 +8,14 @@ import math
 from typing import Dict, List, Mapping, NamedTuple, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
-from tinygrad_bp.checking.functional import is_number
+from tinygrad_bp.checking.functional import derivative_order, is_number, tolerance
 from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.numerical import second_name
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, wrapped)
 from tinygrad_bp.engine import Number, Value, find, gradients as gradients_of, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import positive_int
 
 
 class CheckRow(NamedTuple):
@@ -107,11 +109,13 @@ def check(root: Value, expected: Mapping[Union[Target, Tuple[Target, Target]], N
         >>> bool(check(y, {"x": 4.0})), bool(check(y, {"x": 2.0})), bool(check(y, {"x": 2}, order=2))
         (True, False, True)
     """
-    if order not in (1, 2) or isinstance(order, bool):
-        raise (ValueError if isinstance(order, int) and not isinstance(order, bool)
-               else TypeError)(f"order must be 1 (gradients) or 2 (second derivatives), "
-                               f"got {order!r}")
+    order = derivative_order(order)
     nodes = trace_root(root, "check")
+    if not isinstance(expected, Mapping):
+        raise BPTypeError(f"check takes your gradients as a dict {{label or Value: ∂root/∂v}}, "
+                          f"got {type(expected).__name__} {expected!r}")
+    rtol, atol = tolerance(rtol, "rtol"), tolerance(atol, "atol")
+    positive_int(max_paths, "max_paths")
     if order == 1:
         targets = find(root, list(expected), nodes)
         gradients = gradients_of(root)
@@ -122,9 +126,12 @@ def check(root: Value, expected: Mapping[Union[Target, Tuple[Target, Target]], N
     rows = []
     for key, name, node, engine in graded:
         hand = expected[key]
-        if not is_number(hand) or not math.isfinite(hand):
-            raise TypeError(f"the expected value for {name} must be a finite number, got "
-                            f"{type(hand).__name__} {hand!r}")
+        if not is_number(hand):
+            raise BPTypeError(f"the expected value for {name} must be a finite number, got "
+                              f"{type(hand).__name__} {hand!r}")
+        if not math.isfinite(hand):
+            raise BPValueError(f"the expected value for {name} must be a finite number, got "
+                               f"{hand!r}")
         rows.append(CheckRow(name, node, float(hand), engine, abs(hand - engine),
                              agrees(hand, engine, rtol, atol)))
     if order == 2:
@@ -146,8 +153,8 @@ def _second_derivatives(root: Value, expected: Mapping[object, Number],
     for key in expected:
         pair = key if isinstance(key, tuple) else (key, key)
         if len(pair) != 2:
-            raise ValueError(f"a second derivative is named by a node or a pair (u, v) of "
-                             f"nodes, got {key!r}")
+            raise BPValueError(f"a second derivative is named by a node or a pair (u, v) "
+                               f"of nodes, got {key!r}")
         pairs.append(pair)
     found = find(root, [target for pair in pairs for target in pair], nodes)
     first = gradients_of(root, create_graph=True)

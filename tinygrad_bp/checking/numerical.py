@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from tinygrad_bp.checking.functional import (Gradients, arg_names, call, function_name,
-                                             is_number)
+from tinygrad_bp.checking.functional import (Gradients, arg_names, call, check_function,
+                                             derivative_order, function_name, is_number,
+                                             tolerance)
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt, wrapped
 from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 
 
 def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
@@ -25,6 +27,7 @@ def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
         >>> round(numerical_grad(lambda x: x * x, 3.0), 6)
         6.0
     """
+    check_function(f, "numerical_grad")
     estimates = _central_differences(f, xs, arg_names(f, len(xs)), eps)
     return estimates[0] if len(xs) == 1 else tuple(estimates)
 
@@ -93,7 +96,7 @@ class GradcheckReport(Report):
                 f"failed={failed})")
 
 
-class GradcheckError(AssertionError):
+class GradcheckError(TinygradBPError, AssertionError):
     """Raised by `gradcheck(..., raise_on_failure=True)`; `.report` holds the whole report."""
 
     def __init__(self, report: GradcheckReport) -> None:
@@ -136,11 +139,10 @@ def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5,
         >>> [row.name for row in gradcheck(lambda x, y: x * y + x.tanh(), 1.0, 2.0, order=2).rows]
         ['∂²f/∂x²', '∂²f/∂x∂y', '∂²f/∂y∂x', '∂²f/∂y²']
     """
-    if isinstance(order, bool) or not isinstance(order, int):
-        raise TypeError(f"order must be 1 or 2 (an int), got {type(order).__name__} {order!r}")
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 (gradients) or 2 (second derivatives), got {order}")
-    atol = (1e-8 if order == 1 else 1e-6) if atol is None else atol
+    check_function(f, "gradcheck")
+    order = derivative_order(order)
+    rtol = tolerance(rtol, "rtol")
+    atol = (1e-8 if order == 1 else 1e-6) if atol is None else tolerance(atol, "atol")
     names = arg_names(f, len(xs)) if names is None else _given_names(names, len(xs))
     leaves = [Value(x, label=name) for x, name in zip(xs, names)]
     root = call(f, leaves, {})
@@ -202,8 +204,8 @@ def _data(result: object, f: Callable[..., object]) -> float:
         return result.data
     if is_number(result):
         return float(result)
-    raise TypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}: "
-                    f"numerical_grad needs a Value or a number")
+    raise BPTypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}: "
+                      f"numerical_grad needs a Value or a number")
 
 
 def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> List[Value]:
@@ -213,10 +215,12 @@ def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> Lis
 
 
 def _step(x: Number, eps: float) -> float:
-    if not (is_number(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    if not is_number(eps):
+        raise BPTypeError(f"eps must be a positive number, got {type(eps).__name__} {eps!r}")
+    if not eps > 0.0:
+        raise BPValueError(f"eps must be a positive number, got {eps!r}")
     if not is_number(x):
-        raise TypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
     return eps * max(1.0, abs(x))
 
 
@@ -237,6 +241,8 @@ def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
 
 def _given_names(names: Sequence[str], count: int) -> List[str]:
     names = list(names)
-    if len(names) != count or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"names must be {count} strs, one per input, got {names!r}")
+    if not all(isinstance(name, str) for name in names):
+        raise BPTypeError(f"names must be {count} strs, one per input, got {names!r}")
+    if len(names) != count:
+        raise BPValueError(f"names must be {count} strs, one per input, got {names!r}")
     return names
