@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tinygrad_bp import Value, compile, grad, gradcheck, hessian, value_and_grad
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.checking import GradcheckError
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 from tinygrad_bp.engine import gradients, trace
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import article_network
@@ -74,7 +75,7 @@ def test_create_graph_refuses_a_custom_operation_naming_it():
     x = Value(2.0, label="x")
     cube = Value(8.0, parents=(x,), local_grads=(12.0,), op="cube")
     cube.label = "c"
-    with pytest.raises(ValueError, match="'c' .*custom operation \\('cube'\\)"):
+    with pytest.raises(BPValueError, match="'c' .*custom operation \\('cube'\\)"):
         gradients(cube * 2, create_graph=True)
 
 
@@ -183,7 +184,7 @@ def test_hessian_of_a_linear_function_is_zero():
 
 
 def test_hessian_refuses_values_and_points_to_grad():
-    with pytest.raises(TypeError, match="grad\\(grad\\(f\\)\\)"):
+    with pytest.raises(BPTypeError, match="grad\\(grad\\(f\\)\\)"):
         hessian(lambda x: x * x)(Value(1.0))
 
 
@@ -250,8 +251,9 @@ def test_second_order_gradcheck_raises_on_failure_naming_the_derivative():
 @pytest.mark.parametrize("order, error", [(3, ValueError), (0, ValueError), ("2", TypeError),
                                           (True, TypeError)])
 def test_gradcheck_order_must_be_one_or_two(order, error):
-    with pytest.raises(error, match="order"):
+    with pytest.raises(error, match="order") as raised:
         gradcheck(lambda x: x * x, 1.0, order=order)
+    assert isinstance(raised.value, TinygradBPError)
 
 
 # --- the article's network
