@@ -336,10 +336,12 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
 
     demo = commands.add_parser(
         "demo", help="replay the article on its 2-3-2 network, equations beside the engine",
-        description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
-                    "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
-                    "engine beside the four equations, the chain rule for w7 and w1, one SGD "
-                    "step, and the graph as SVG with the path from w7 highlighted.")
+        description="The article end to end, in its order, on the labelled 2-3-2 sigmoid "
+                    "network: its starting weights and biases, forward pass, cost, the chain "
+                    "rule for w7 and w1 (section 5), the four equations (section 6: the errors "
+                    "delta from BP1 and BP2, all 17 gradients from BP3 and BP4 beside the "
+                    "engine's), one SGD step, and the graph as SVG with the path from w7 "
+                    "highlighted.")
     picture = demo.add_mutually_exclusive_group()
     picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
                          help=f"where to write the graph (default: {DEFAULT_SVG})")
