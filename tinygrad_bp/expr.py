@@ -27,13 +27,18 @@ import ast
 import keyword
 import math
 import operator
+import sys
 import unicodedata
 import warnings
-from typing import Dict, List, Mapping, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+
+# The longest text `parse` and `parse_bindings` read: 100,000 characters hold a sum of
+# 10,000 variables, and Python's parser takes a few hundredths of a second on them.
+MAX_LENGTH = 100_000
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -100,8 +105,8 @@ class Expression:
     def _check_bound(self, names: Mapping[str, object]) -> None:
         unbound = [name for name in self.variables if name not in names]
         if unbound:
-            raise BindingError(f"no value for {', '.join(unbound)} in {self.text!r}: "
-                               f"give one as {unbound[0]}=NUMBER")
+            raise BindingError(f"no value for {', '.join(map(spelled, unbound))} in "
+                               f"{self.text!r}: give one as {unbound[0]}=NUMBER")
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r}, variables={self.variables!r})"
@@ -111,9 +116,11 @@ def parse(text: str) -> Expression:
     """Parse `text` into an `Expression`, or raise `ExpressionError` saying what is not allowed.
 
     Precedence is Python's: `**` binds tighter than unary minus, so `-2**a` is `-(2**a)`.
+    A text longer than `MAX_LENGTH` characters is refused before it is parsed.
     """
     if not isinstance(text, str):
         raise TypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "an expression")
     stripped = text.strip()
     # NOTE: the parser sees the stripped text; leading blanks shift every column.
     shift = len(text) - len(text.lstrip())
@@ -123,9 +130,14 @@ def parse(text: str) -> Expression:
         # NOTE: one printable line, so that columns mean what they say (and no NUL bytes).
         if not character.isprintable():
             raise ExpressionError(f"character {character!r} is not allowed", column)
+    limit = sys.getrecursionlimit()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)      # e.g. for `2(a)`: refused below
+            # NOTE: Python 3.11 builds the syntax tree of x0 + x1 + ... recursively, one level
+            # per term, under the recursion limit (a sum of 3,000 terms exceeds it); the
+            # tree is no deeper than the text is long, and the limit is restored at once.
+            sys.setrecursionlimit(max(limit, len(stripped) + 1000))
             tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
         detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
@@ -133,6 +145,8 @@ def parse(text: str) -> Expression:
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply for Python's parser", 1) \
             from None
+    finally:
+        sys.setrecursionlimit(limit)
     return Expression(text, _checked_nodes(tree, stripped, shift))
 
 
@@ -146,21 +160,20 @@ def parse_bindings(text: str) -> Dict[str, float]:
     """
     if not isinstance(text, str):
         raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "bindings")
     bindings: Dict[str, float] = {}
     if not text.strip():
         return bindings
     column = 1
     for pair in text.split(","):
         name, equals, number = (part.strip() for part in pair.partition("="))
-        # NOTE: Python's parser reads a name in EXPR in NFKC form (full-width ａ is a):
-        # names bound here are read the same way, or they would never match.
-        name = unicodedata.normalize("NFKC", name)
+        name = variable_name(name)
         if not pair.strip():
             raise ExpressionError("empty binding: remove the extra comma", column)
         if not equals:
             raise ExpressionError(f"{pair.strip()!r} is not of the form name=number", column)
-        if not name.isidentifier() or name in FUNCTIONS or keyword.iskeyword(name):
-            raise ExpressionError(f"{name!r} is not a variable name", column)
+        if not _is_variable_name(name):
+            raise ExpressionError(f"{name!r}{_code_points(name)} is not a variable name", column)
         if name in bindings:
             raise ExpressionError(f"{name!r} is bound twice", column)
         try:
@@ -175,6 +188,48 @@ def parse_bindings(text: str) -> Dict[str, float]:
     return bindings
 
 
+def parse_names(text: str) -> List[str]:
+    """`"x, y"` as `["x", "y"]`: variable names (in NFKC form, see `variable_name`) separated
+    by commas, each kept once, in order; an empty text names none.
+
+    Raises `ExpressionError`, with the column of the faulty name, for an empty name or
+    one that is not a variable name.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"names must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "names")
+    names: List[str] = []
+    if not text.strip():
+        return names
+    column = 1
+    for part in text.split(","):
+        name = variable_name(part.strip())
+        if not name:
+            raise ExpressionError("empty name: remove the extra comma", column)
+        if not _is_variable_name(name):
+            raise ExpressionError(f"{name!r}{_code_points(name)} is not a variable name", column)
+        if name not in names:
+            names.append(name)
+        column += len(part) + 1
+    return names
+
+
+def variable_name(text: str) -> str:
+    """`text` as Python reads a name in EXPR: in NFKC form, so full-width `ｘ` is `x`.
+
+    Names given outside the expression (--at, --wrt, --expect) go through this too, or
+    they would never match the expression's.
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
+def spelled(name: str) -> str:
+    """`name` for a message: as it is when ASCII, else quoted with the code point and Unicode
+    name of each non-ASCII character, so that a look-alike shows itself:
+    `'х' (U+0445 CYRILLIC SMALL LETTER HA)`."""
+    return f"{name!r}{_code_points(name)}" if not name.isascii() else name
+
+
 def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Value]:
     """One labelled leaf `Value` per variable of `expression`, in order of first appearance.
 
@@ -187,8 +242,27 @@ def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Val
     expression._check_bound(bindings)
     unused = [name for name in bindings if name not in expression.variables]
     if unused:
-        raise BindingError(f"{', '.join(unused)} bound but not used in {expression.text!r}")
+        raise BindingError(f"{', '.join(map(spelled, unused))} bound but not used in "
+                           f"{expression.text!r} (its variables: "
+                           f"{', '.join(map(spelled, expression.variables)) or 'none'})")
     return {name: Value(bindings[name], label=name) for name in expression.variables}
+
+
+def _check_length(text: str, what: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"{what} of {len(text):,} characters is longer than the "
+                              f"{MAX_LENGTH:,} allowed", MAX_LENGTH + 1)
+
+
+def _code_points(text: str) -> str:
+    """` (U+0445 CYRILLIC SMALL LETTER HA)` for the non-ASCII characters of `text`, if any."""
+    foreign = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
+               for c in dict.fromkeys(text) if not c.isascii()]
+    return f" ({', '.join(foreign)})" if foreign else ""
+
+
+def _is_variable_name(name: str) -> bool:
+    return name.isidentifier() and name not in FUNCTIONS and not keyword.iskeyword(name)
 
 
 def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
@@ -284,11 +358,45 @@ def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
     if isinstance(node, ast.BinOp):
         left, right = result[node.left], result[node.right]
         if not isinstance(left, Value) and not isinstance(right, Value):
-            # NOTE: numbers only: computed through a leaf so that 1/0 or (-8)**0.5 fail
-            # with the engine's messages, then folded back into a number.
-            return _BINARY[type(node.op)](Value(left), right).data
+            return _number(node, _BINARY[type(node.op)], left, right)
         return _BINARY[type(node.op)](left, right)
     argument = result[node.args[0]]             # a call: the only construct left
     if not isinstance(argument, Value):
-        argument = Value(argument)
+        return _number(node, _NUMBER_FUNCTIONS[node.func.id], argument)
     return getattr(argument, node.func.id)()
+
+
+# NOTE: a part of numbers only is a number, not a node: no gradient flows through it, so
+# no derivative is taken there that could fail (0 ** 0.5 is 0, though x ** 0.5 has no
+# derivative at 0). Values are the engine's: σ through the engine, whose formula never
+# overflows; the rest through math, which the engine uses too.
+_NUMBER_FUNCTIONS = {"exp": math.exp, "log": math.log, "tanh": math.tanh,
+                     "sigmoid": lambda x: Value(x).sigmoid().data,
+                     "relu": lambda x: x if x > 0.0 else 0.0}
+
+
+def _number(node: ast.expr, operation: Callable[..., object], *operands: float) -> float:
+    """A part of numbers only, computed as a float; an error names the part."""
+    try:
+        out = operation(*operands)
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"{_part(node)} divides by zero") from None
+    except OverflowError:
+        raise OverflowError(f"{_part(node)} overflows a float") from None
+    except ValueError:                          # math.log(x) for x <= 0
+        raise ValueError(f"{_part(node)}: log is defined only for x > 0") from None
+    if isinstance(out, complex):
+        raise ValueError(f"{_part(node)}: a negative number to a fractional power is not a "
+                         f"real number")
+    if not math.isfinite(out):
+        raise OverflowError(f"{_part(node)} overflows a float")
+    return out
+
+
+def _part(node: ast.expr) -> str:
+    """The text of a part of the expression, shortened to 60 characters."""
+    try:
+        text = ast.unparse(node)
+    except RecursionError:
+        text = "…"
+    return text if len(text) <= 60 else text[:59] + "…"
