@@ -75,13 +75,13 @@ def test_a_bad_expression_exits_2_pointing_at_the_column(run_cli):
 def test_a_variable_without_a_value_exits_2(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1")
     assert result.returncode == 2
-    assert "no value for y" in result.stderr
+    assert "no value for 'y'" in result.stderr
 
 
 def test_an_unknown_wrt_variable_exits_2_naming_it(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--wrt", "z")
     assert result.returncode == 2
-    assert "--wrt: 'z' is not a variable of 'x * y + tanh(x)' (its variables: x, y)" \
+    assert "--wrt: 'z' is not a variable of 'x * y + tanh(x)' (its variables: 'x', 'y')" \
         in result.stderr
 
 
@@ -156,3 +156,75 @@ def test_a_variable_named_f_does_not_clash_with_the_expression_name(run_cli):
     assert result.returncode == 0, result.stderr
     assert "f_(f) = f * 2" in result.stdout
     assert "∂f_/∂f = 2.0" in result.stdout
+
+
+# --- the parser's last gaps (issue 10, items 9-13)
+
+@pytest.mark.parametrize("expression, value", [("-2*x", -2.0), ("-x*3", -3.0), ("-(x+1)", -2.0),
+                                               ("-.5*x", -0.5)])
+def test_an_expression_starting_with_minus_is_taken_for_the_expression(run_cli, expression,
+                                                                      value):
+    result = run_cli("grad", expression, "--at", "x=1")
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "f = ") == value
+    assert f"f(x) = {expression}" in result.stdout
+
+
+def test_an_expression_starting_with_minus_may_follow_the_options(run_cli):
+    result = run_cli("grad", "--at", "x=1", "--wrt", "x", "-2*x")
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "∂f/∂x = ") == -2.0
+
+
+def test_a_bad_expression_starting_with_minus_points_at_its_own_column(run_cli):
+    result = run_cli("grad", "-x//2", "--at", "x=1")
+    assert result.returncode == 2
+    assert "column 3: operator // is not allowed" in result.stderr
+    assert "\n  -x//2\n    ^" in result.stderr
+
+
+@pytest.mark.parametrize("expression, value", [("x + 0**0.5", 1.0), ("x*2**1023", 2.0 ** 1023),
+                                               ("x+log(1e-310)", 1.0 + math.log(1e-310))])
+def test_a_constant_part_is_computed_as_a_number(run_cli, expression, value):
+    result = run_cli("grad", expression, "--at", "x=1")
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "f = ") == value
+
+
+def test_a_constant_part_outside_its_domain_exits_1_naming_it(run_cli):
+    result = run_cli("grad", "x + log(0)", "--at", "x=1")
+    assert result.returncode == 1
+    assert "log(0): log is defined only for x > 0" in result.stderr
+
+
+def test_wrt_reads_names_in_nfkc_form_as_at_and_expect_do(run_cli):
+    result = run_cli("grad", "x * y", "--at", "x=2,y=3", "--wrt", "\uff58")     # full-width x
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "∂f/∂x = ") == 3.0
+    assert "∂f/∂y" not in result.stdout
+
+
+def test_a_look_alike_letter_in_the_expression_is_refused_showing_its_code_point(run_cli):
+    result = run_cli("grad", "\u0445 * 2", "--at", "x=1")          # Cyrillic х
+    assert result.returncode == 2
+    assert "'\u0445' (U+0445 CYRILLIC SMALL LETTER HA)" in result.stderr
+
+
+def test_an_expression_longer_than_the_cap_is_bad_usage_shown_in_part(run_cli):
+    from tinygrad_bp.expr import MAX_LENGTH
+    result = run_cli("grad", "x+" * (MAX_LENGTH // 2) + "x", "--at", "x=1")
+    assert result.returncode == 2
+    assert f"is longer than the {MAX_LENGTH:,} allowed" in result.stderr
+    assert len(result.stderr) < 500
+
+
+def test_many_variables_get_a_numerical_check_of_an_even_sample(run_cli):
+    n = 3000
+    result = run_cli("grad", "+".join(f"x{i}" for i in range(n)),
+                     "--at", ",".join(f"x{i}=1" for i in range(n)))
+    assert result.returncode == 0, result.stderr
+    assert len(re.findall(r"^∂f/∂x\d+ = 1\.0$", result.stdout, re.MULTILINE)) == n
+    checked = re.findall(r"^(x\d+) +1 +1 ", result.stdout, re.MULTILINE)
+    assert f"it checks {len(checked)} of the {n} variables" in result.stdout
+    assert 1 < len(checked) < n
+    assert checked[0] == "x0" and checked[-1] == f"x{n - 1}"

@@ -88,7 +88,7 @@ def test_a_variable_used_twice_is_one_leaf_with_two_edges():
 
 
 def test_evaluate_without_a_variable_raises_binding_error_naming_it():
-    with pytest.raises(BindingError, match="no value for b in 'a \\* b'"):
+    with pytest.raises(BindingError, match="no value for 'b' in 'a \\* b'"):
         parse("a * b").evaluate(leaves(a=1.0))
 
 
@@ -252,12 +252,12 @@ def test_bind_gives_labelled_leaves_in_the_expression_order():
 
 
 def test_bind_rejects_an_unbound_variable():
-    with pytest.raises(BindingError, match="no value for b in 'a \\* b': give one as b=NUMBER"):
+    with pytest.raises(BindingError, match="no value for 'b' in 'a \\* b': give one as b=NUMBER"):
         bind(parse("a * b"), {"a": 1.0})
 
 
 def test_bind_rejects_an_unused_binding():
-    with pytest.raises(BindingError, match="c bound but not used in 'a \\* b'"):
+    with pytest.raises(BindingError, match="'c' bound but not used in 'a \\* b'"):
         bind(parse("a * b"), {"a": 1.0, "b": 2.0, "c": 3.0})
 
 

@@ -1,7 +1,8 @@
 """The `tinygrad-bp` command line.
 
 Exit status: 0 on success, 1 when a computation fails (or, for `grad --expect`, a
-hand-derived gradient does not hold), 2 for bad usage (argparse's own convention).
+hand-derived gradient does not hold), 2 for bad usage (argparse's own convention), 130
+when Ctrl-C ends a command.
 """
 
 from __future__ import annotations
@@ -33,23 +34,60 @@ def build_parser() -> argparse.ArgumentParser:
     _add_grad_command(commands)
     _add_graph_command(commands)
     _add_train_command(commands)
+    parser.commands = commands.choices      # each command's own parser, by name
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    """Run the command in `argv` (default: the process's arguments); return its exit status.
+
+    Ctrl-C ends any command with one line on stderr and exit status 130 (128 + SIGINT);
+    a file being written is left as it was (see `viz.render`).
+    """
+    arguments = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    command = next((a for a in arguments if not a.startswith("-")), None)
     try:
+        parser = build_parser()
+        shielded = _shield_expression(arguments, parser, command)
+        args = parser.parse_args(shielded)
+        if shielded != arguments and getattr(args, "expression", None) not in arguments:
+            args.expression = args.expression[1:]          # the mark, taken off again
+        if args.command is None:
+            parser.print_help()
+            return 0
         return args.run(args)
+    except KeyboardInterrupt:
+        print(f"tinygrad-bp{'' if command is None else ' ' + command}: interrupted",
+              file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # NOTE: the reader closed the pipe (`tinygrad-bp demo | head`): stop quietly, and
         # point stdout at devnull so that Python's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
+
+def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
+                       command: Optional[str]) -> List[str]:
+    """`arguments` with an EXPR that starts with "-" (`-2*x`, `-x`) marked as positional: an
+    argument that is neither an option of its command nor the value of one.
+
+    argparse takes every argument that starts with "-" for an option, but one that holds a
+    blank for a positional argument: the mark is a leading blank, which `parse` ignores
+    (and its error columns count).
+    """
+    subparser = parser.commands.get(command)
+    if subparser is None:
+        return arguments
+    options = subparser._option_string_actions     # NOTE: argparse has no public view of it
+    shielded, takes_value = [], False
+    for argument in arguments:
+        if (argument.startswith("-") and not argument.startswith("--") and len(argument) > 1
+                and argument[:2] not in options and not takes_value):
+            argument = " " + argument
+        takes_value = argument in options and options[argument].nargs != 0
+        shielded.append(argument)
+    return shielded
 
 
 # --- tinygrad-bp demo
@@ -98,8 +136,11 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
         "grad", help="the value and gradients of an expression, checked",
         description="Print the value of EXPR at a point, its gradient with respect to each "
                     "variable, the numerical check of each (central differences), and with "
-                    "--expect how hand-derived gradients compare. Exit status 1 when an "
-                    "expectation fails, 2 for bad usage.",
+                    "--expect how hand-derived gradients compare. EXPR may start with a minus "
+                    "sign (-2*x). The numerical check evaluates EXPR twice per variable; past "
+                    f"{NUMERICAL_CHECK_BUDGET:,} node evaluations in all it checks an evenly "
+                    "spread sample of the variables. Exit status 1 when an expectation fails, "
+                    "2 for bad usage.",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
                       help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
@@ -121,21 +162,20 @@ def _run_grad(args: argparse.Namespace) -> int:
     """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
     # Imported here: each command keeps its dependencies with it.
     from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
-    from tinygrad_bp.engine import Value
-    from tinygrad_bp.expr import parse, parse_bindings
+    from tinygrad_bp.engine import Value, trace
+    from tinygrad_bp.expr import parse, parse_bindings, parse_names, spelled
 
     try:
         expression = _read(parse, args.expression, "EXPR")
         leaves = _variables(expression, args.at)
         expected = _read(parse_bindings, args.expect, "--expect")
-        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
-            if args.wrt.strip() else list(expression.variables)
+        wrt = _read(parse_names, args.wrt, "--wrt") or list(expression.variables)
         for option, names in (("--wrt", wrt), ("--expect", list(expected))):
             unknown = [n for n in names if n not in leaves]
             if unknown:
-                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
+                raise _UsageError(f"{option}: {', '.join(map(spelled, unknown))} is not a "
                                   f"variable of {expression.text!r} (its variables: "
-                                  f"{', '.join(expression.variables) or 'none'})")
+                                  f"{', '.join(map(spelled, expression.variables)) or 'none'})")
     except _UsageError as error:
         return _fail("grad", str(error), 2)
     name = "f"                      # what the output prints the expression as
@@ -157,12 +197,22 @@ def _run_grad(args: argparse.Namespace) -> int:
         print("no variables: nothing to differentiate")
         return 0
 
-    def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
-        fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
-        return expression.evaluate({**fixed, **dict(zip(wrt, values))})
+    checked = _numerical_sample(wrt, len(trace(root)))
+    # NOTE: the other variables are the leaves already made: gradcheck reads no .grad
+    fixed = dict(leaves)
+    for name in checked:
+        del fixed[name]
+
+    def f(*values: Value) -> Value:     # the expression of the checked variables, others fixed
+        return expression.evaluate({**fixed, **dict(zip(checked, values))})
 
     try:
-        print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
+        report = gradcheck(f, *(leaves[n].data for n in checked), names=checked)
+        if len(checked) < len(wrt):
+            print(f"\nthe numerical check below takes two evaluations of EXPR per variable: "
+                  f"it checks {len(checked)} of the {len(wrt)} variables, evenly spread "
+                  f"(name others with --wrt to check them)")
+        print(f"\n{report}")
     except (ArithmeticError, ValueError) as error:
         print(f"\nno numerical check here: a step of the central difference leaves the "
               f"expression's domain ({error})")
@@ -178,6 +228,23 @@ def _run_grad(args: argparse.Namespace) -> int:
             chain = explain(root, leaves[variable], one_step=True)
         print(f"\n{chain}")
     return 1 if report is not None and not report else 0
+
+
+# The most node evaluations the numerical check of `grad` makes (a few seconds' work): past
+# it, it checks an evenly spread sample of the variables, so that `grad` stays linear in
+# the number of variables.
+NUMERICAL_CHECK_BUDGET = 400_000
+
+
+def _numerical_sample(names: List[str], nodes: int) -> List[str]:
+    """`names`, or as many of them, evenly spread (first and last included), as fit in
+    `NUMERICAL_CHECK_BUDGET` at two evaluations of `nodes` nodes each."""
+    fits = max(1, NUMERICAL_CHECK_BUDGET // (2 * nodes))
+    if len(names) <= fits:
+        return names
+    if fits == 1:
+        return names[:1]
+    return [names[round(i * (len(names) - 1) / (fits - 1))] for i in range(fits)]
 
 
 # --- tinygrad-bp graph
@@ -335,14 +402,22 @@ class _UsageError(Exception):
 
 
 def _read(reader: Callable[[str], T], text: str, option: str) -> T:
-    """`reader(text)` for EXPR, --at or --expect; bad text is a `_UsageError` that shows
-    it with a caret under the column where it goes wrong."""
+    """`reader(text)` for EXPR, --at, --wrt or --expect; bad text is a `_UsageError` that
+    shows it (at most `_SHOWN` characters of it, around the fault) with a caret under the
+    column where it goes wrong."""
     from tinygrad_bp.expr import ExpressionError
     try:
         return reader(text)
     except ExpressionError as error:
-        raise _UsageError(f"in {option}, {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
+        start = min(max(0, error.column - 1 - _SHOWN // 2), max(0, len(text) - _SHOWN))
+        shown = text[start:start + _SHOWN]
+        before, after = ("…" if start else ""), ("…" if start + _SHOWN < len(text) else "")
+        caret = " " * (len(before) + error.column - 1 - start) + "^"
+        raise _UsageError(f"in {option}, {error}\n  {before}{shown}{after}\n  {caret}") \
             from None
+
+
+_SHOWN = 76         # characters of a bad EXPR or option value shown around the fault
 
 
 def _variables(expression: Expression, at: str) -> Dict[str, Value]:

@@ -71,6 +71,10 @@ class ExpressionError(ValueError):
         self.column = column
 
 
+class _Refused(Exception):
+    """A construct that is not allowed; `_checked_nodes` adds its column."""
+
+
 class BindingError(ValueError):
     """Variables and bindings that do not match: a variable without a value, or the reverse."""
 
@@ -81,10 +85,7 @@ class Expression:
     def __init__(self, text: str, nodes: List[ast.expr]) -> None:
         self.text = text
         self._nodes = nodes             # checked syntax nodes, root first, each before its operands
-        names: List[str] = []
-        for node in nodes:
-            if isinstance(node, ast.Name) and node.id not in names:
-                names.append(node.id)
+        names = dict.fromkeys(node.id for node in nodes if isinstance(node, ast.Name))
         self.variables: Tuple[str, ...] = tuple(names)
 
     def evaluate(self, values: Mapping[str, Value]) -> Value:
@@ -173,7 +174,7 @@ def parse_bindings(text: str) -> Dict[str, float]:
         if not equals:
             raise ExpressionError(f"{pair.strip()!r} is not of the form name=number", column)
         if not _is_variable_name(name):
-            raise ExpressionError(f"{name!r}{_code_points(name)} is not a variable name", column)
+            raise ExpressionError(f"{spelled(name)} is not a variable name", column)
         if name in bindings:
             raise ExpressionError(f"{name!r} is bound twice", column)
         try:
@@ -207,7 +208,7 @@ def parse_names(text: str) -> List[str]:
         if not name:
             raise ExpressionError("empty name: remove the extra comma", column)
         if not _is_variable_name(name):
-            raise ExpressionError(f"{name!r}{_code_points(name)} is not a variable name", column)
+            raise ExpressionError(f"{spelled(name)} is not a variable name", column)
         if name not in names:
             names.append(name)
         column += len(part) + 1
@@ -224,10 +225,11 @@ def variable_name(text: str) -> str:
 
 
 def spelled(name: str) -> str:
-    """`name` for a message: as it is when ASCII, else quoted with the code point and Unicode
-    name of each non-ASCII character, so that a look-alike shows itself:
-    `'х' (U+0445 CYRILLIC SMALL LETTER HA)`."""
-    return f"{name!r}{_code_points(name)}" if not name.isascii() else name
+    """`name` quoted for a message, with the code point and Unicode name of each non-ASCII
+    character, so that a look-alike shows itself: `'х' (U+0445 CYRILLIC SMALL LETTER HA)`."""
+    foreign = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
+               for c in dict.fromkeys(name) if not c.isascii()]
+    return f"{name!r} ({', '.join(foreign)})" if foreign else repr(name)
 
 
 def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Value]:
@@ -240,7 +242,8 @@ def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Val
         {'a': Value(label='a', data=2, grad=0), 'b': Value(label='b', data=-3, grad=0)}
     """
     expression._check_bound(bindings)
-    unused = [name for name in bindings if name not in expression.variables]
+    used = set(expression.variables)
+    unused = [name for name in bindings if name not in used]
     if unused:
         raise BindingError(f"{', '.join(map(spelled, unused))} bound but not used in "
                            f"{expression.text!r} (its variables: "
@@ -254,13 +257,6 @@ def _check_length(text: str, what: str) -> None:
                               f"{MAX_LENGTH:,} allowed", MAX_LENGTH + 1)
 
 
-def _code_points(text: str) -> str:
-    """` (U+0445 CYRILLIC SMALL LETTER HA)` for the non-ASCII characters of `text`, if any."""
-    foreign = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
-               for c in dict.fromkeys(text) if not c.isascii()]
-    return f" ({', '.join(foreign)})" if foreign else ""
-
-
 def _is_variable_name(name: str) -> bool:
     return name.isidentifier() and name not in FUNCTIONS and not keyword.iskeyword(name)
 
@@ -272,7 +268,11 @@ def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
     while stack:
         node = stack.pop()
         nodes.append(node)
-        stack.extend(reversed(_operands(node, line, shift)))
+        try:
+            operands = _operands(node, line, shift)
+        except _Refused as refused:         # NOTE: the column only now: it costs O(len(line))
+            raise ExpressionError(str(refused), _column(node, line) + shift) from None
+        stack.extend(reversed(operands))
     return nodes
 
 
@@ -295,54 +295,50 @@ def _column(node: ast.expr, line: str) -> int:
 
 
 def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
-    """The operands of a whitelisted `node`; `ExpressionError` if `node` is not allowed."""
-    column = _column(node, line) + shift
+    """The operands of a whitelisted `node`; `_Refused` if `node` is not allowed."""
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"{type(node.value).__name__} literal {node.value!r} is not "
-                                  f"allowed: only numbers", column)
+            raise _Refused(f"{type(node.value).__name__} literal {node.value!r} is not "
+                                  f"allowed: only numbers")
         try:
             too_large = not math.isfinite(float(node.value))
         except OverflowError:               # NOTE: an int literal beyond ±1.8e308
             too_large = True
         if too_large:
-            raise ExpressionError("number too large for a float", column)
+            raise _Refused("number too large for a float")
         return []
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(x)", column)
+            raise _Refused(f"{node.id} is a function: call it as {node.id}(x)")
         return []
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
-            raise ExpressionError(f"operator {_SYMBOLS[type(node.op)]} is not allowed: "
-                                  f"only + - * / **", column)
+            raise _Refused(f"operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only + - * / **")
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARY:
-            raise ExpressionError(f"unary operator {_SYMBOLS[type(node.op)]} is not allowed: "
-                                  f"only - and +", column)
+            raise _Refused(f"unary operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only - and +")
         return [node.operand]
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             _checked_nodes(node.func, line, shift)      # name what is wrong inside, if anything
-            raise ExpressionError(f"only calls of {', '.join(FUNCTIONS)} by name are allowed",
-                                  column)
-        _check_call(node, column)
+            raise _Refused(f"only calls of {', '.join(FUNCTIONS)} by name are allowed")
+        _check_call(node)
         return [node.args[0]]
     construct = _CONSTRUCTS.get(type(node), type(node).__name__)
-    raise ExpressionError(f"{construct} is not allowed", column)
+    raise _Refused(f"{construct} is not allowed")
 
 
-def _check_call(node: ast.Call, column: int) -> None:
+def _check_call(node: ast.Call) -> None:
     name = node.func.id
     if name not in FUNCTIONS:
-        raise ExpressionError(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}",
-                              column)
+        raise _Refused(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}")
     if node.keywords:
-        raise ExpressionError(f"keyword argument in {name}(...) is not allowed", column)
+        raise _Refused(f"keyword argument in {name}(...) is not allowed")
     if len(node.args) != 1:
-        raise ExpressionError(f"{name} takes exactly one argument, got {len(node.args)}",
-                              column)
+        raise _Refused(f"{name} takes exactly one argument, got {len(node.args)}")
 
 
 def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
