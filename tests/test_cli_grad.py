@@ -228,3 +228,25 @@ def test_many_variables_get_a_numerical_check_of_an_even_sample(run_cli):
     assert f"it checks {len(checked)} of the {n} variables" in result.stdout
     assert 1 < len(checked) < n
     assert checked[0] == "x0" and checked[-1] == f"x{n - 1}"
+
+
+# --- --expect graded to the digits typed (issue 9, item 3)
+
+@pytest.mark.parametrize("typed, digits", [("2.42", 3), ("2.420", 4), ("2.41997", 6)])
+def test_expect_agrees_to_the_digits_typed(run_cli, typed, digits):
+    result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", f"x={typed}")
+    assert result.returncode == 0, result.stdout
+    assert re.search(rf"^x +{re.escape(typed)} +2\.41997 .* agrees to the {digits} significant "
+                     rf"digits given$", result.stdout, re.MULTILINE)
+
+
+def test_expect_off_by_one_in_the_last_digit_typed_exits_1_asking_for_more(run_cli):
+    result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=2.4199")
+    assert result.returncode == 1
+    assert "off by one in the last digit given: give more digits" in result.stdout
+
+
+def test_expect_with_a_tolerance_ignores_the_digits(run_cli):
+    result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=2.4199", "--rtol", "1e-3")
+    assert result.returncode == 0, result.stdout
+    assert "rtol=0.001" in result.stdout

@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
@@ -148,13 +149,17 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")
     grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
-                      help="hand-derived gradients to check against the engine")
+                      help="hand-derived gradients to check against the engine, each to the "
+                           "digits typed: 0.001186 holds for 0.0011857831..., an integer "
+                           "only when exact")
     grad.add_argument("--explain", action="store_true",
                       help="write each gradient out as the chain rule")
-    grad.add_argument("--rtol", type=_tolerance, default=1e-4,
-                      help="relative tolerance of --expect (default 1e-4)")
-    grad.add_argument("--atol", type=_tolerance, default=1e-9,
-                      help="absolute tolerance of --expect (default 1e-9)")
+    grad.add_argument("--rtol", type=_tolerance,
+                      help="relative tolerance of --expect, instead of the digits given "
+                           "(default with --atol: 1e-4)")
+    grad.add_argument("--atol", type=_tolerance,
+                      help="absolute tolerance of --expect, instead of the digits given "
+                           "(default with --rtol: 1e-9)")
     grad.set_defaults(run=_run_grad)
 
 
@@ -168,7 +173,7 @@ def _run_grad(args: argparse.Namespace) -> int:
     try:
         expression = _read(parse, args.expression, "EXPR")
         leaves = _variables(expression, args.at)
-        expected = _read(parse_bindings, args.expect, "--expect")
+        expected = _read(partial(parse_bindings, as_written=True), args.expect, "--expect")
         wrt = _read(parse_names, args.wrt, "--wrt") or list(expression.variables)
         for option, names in (("--wrt", wrt), ("--expect", list(expected))):
             unknown = [n for n in names if n not in leaves]

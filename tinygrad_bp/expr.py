@@ -151,9 +151,10 @@ def parse(text: str) -> Expression:
     return Expression(text, _checked_nodes(tree, stripped, shift))
 
 
-def parse_bindings(text: str) -> Dict[str, float]:
+def parse_bindings(text: str, *, as_written: bool = False) -> Dict[str, Union[float, str]]:
     """`"a=2,b=-3"` as `{"a": 2.0, "b": -3.0}`; blanks around names and numbers are allowed,
-    and an empty text binds nothing.
+    and an empty text binds nothing. With `as_written=True` the numbers are kept as typed
+    (`{"a": "2", "b": "-3"}`), for grading a hand value to the digits it was given with.
 
     Raises `ExpressionError` (with the column of the faulty pair) for a pair without
     `=`, a name that is not a variable name, a value that is not a finite number, or
@@ -162,7 +163,7 @@ def parse_bindings(text: str) -> Dict[str, float]:
     if not isinstance(text, str):
         raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
     _check_length(text, "bindings")
-    bindings: Dict[str, float] = {}
+    bindings: Dict[str, Union[float, str]] = {}
     if not text.strip():
         return bindings
     column = 1
@@ -184,7 +185,7 @@ def parse_bindings(text: str) -> Dict[str, float]:
                 from None
         if not math.isfinite(value):
             raise ExpressionError(f"{name}={number}: the value must be finite", column)
-        bindings[name] = value
+        bindings[name] = number if as_written else value
         column += len(pair) + 1
     return bindings
 
