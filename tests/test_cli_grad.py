@@ -105,7 +105,7 @@ def test_an_expression_undefined_at_the_point_exits_1(run_cli):
 
 def test_a_relu_at_its_kink_is_flagged_in_the_numerical_check(run_cli):
     out = run_cli("grad", "relu(x) * y", "--at", "x=0,y=2").stdout
-    assert re.search(r"^x .* kink +FAIL$", out, re.MULTILINE)
+    assert re.search(r"^x .* kink +differs$", out, re.MULTILINE)
     assert "kink: a relu's input is within the step of 0" in out
 
 
@@ -250,3 +250,11 @@ def test_expect_with_a_tolerance_ignores_the_digits(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=2.4199", "--rtol", "1e-3")
     assert result.returncode == 0, result.stdout
     assert "rtol=0.001" in result.stdout
+
+
+def test_a_difference_at_a_relu_kink_exits_0_and_says_why(run_cli):
+    result = run_cli("grad", "relu(x)", "--at", "x=0")
+    assert result.returncode == 0
+    assert "FAILED" not in result.stdout
+    assert "differs at a kink for x" in result.stdout
+    assert "∂f/∂x = 0.0" in result.stdout

@@ -141,7 +141,9 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                     "sign (-2*x). The numerical check evaluates EXPR twice per variable; past "
                     f"{NUMERICAL_CHECK_BUDGET:,} node evaluations in all it checks an evenly "
                     "spread sample of the variables. Exit status 1 when an expectation fails, "
-                    "2 for bad usage.",
+                    "2 for bad usage; the numerical check, which tests the engine and not "
+                    "your input, does not change it (at a relu's kink, relu(x) at x=0, it "
+                    "differs by nature: the engine takes relu'(0) = 0).",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
                       help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
