@@ -258,3 +258,11 @@ def test_a_difference_at_a_relu_kink_exits_0_and_says_why(run_cli):
     assert "FAILED" not in result.stdout
     assert "differs at a kink for x" in result.stdout
     assert "∂f/∂x = 0.0" in result.stdout
+
+
+def test_explain_of_a_2kb_expression_prints_a_summary_not_megabytes(run_cli):
+    expression = "*".join(["x"] * 1000)                         # 1,999 characters, 1000 paths
+    result = run_cli("grad", expression, "--at", "x=1", "--explain")
+    assert result.returncode == 0, result.stderr
+    assert "… and 990 more paths, not written out here" in result.stdout
+    assert len(result.stdout) < 50_000
