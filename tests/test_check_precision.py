@@ -121,3 +121,8 @@ def test_values_equal_up_to_float_rounding_always_agree():
     z = (x + 0.2) * 1.0
     assert check(y, {"x": 3.0000000000000004})                  # one float ulp off
     assert check(z, {"x": 1.0})
+
+
+def test_a_str_that_is_not_a_number_is_a_value_error_naming_the_node():
+    with pytest.raises(ValueError, match="expected gradient for w4 must be a finite number"):
+        check(article_cost(), {"w4": "about 0.001"})
