@@ -49,19 +49,34 @@ def slow_renderer(tmp_path):
     return {"TINYGRAD_BP_DOT": str(script)}, marker
 
 
+def renderer_started(marker):
+    """The condition that the slow renderer runs: its process id written in full."""
+    return lambda: marker.exists() and marker.read_text().endswith("\n")
+
+
 def assert_ended_by_interrupt(status, err, command):
     assert status == 130
     assert err == f"tinygrad-bp {command}: interrupted\n"
 
 
+def running(pid):
+    """Whether process `pid` still runs: it exists and is not a zombie (a killed child whose
+    parent has exited waits for the init process to reap it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def assert_renderer_gone(marker):
     pid = int(marker.read_text())
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
+    while running(pid):
         assert time.monotonic() < deadline, f"the renderer {pid} outlived the command"
         time.sleep(0.05)
 
@@ -89,7 +104,7 @@ def test_ctrl_c_while_the_demo_draws_leaves_no_file(tmp_path, slow_renderer):
     folder = tmp_path / "out"
     folder.mkdir()
     process = start("demo", env=env, cwd=folder)
-    wait_for(marker.exists, process, "renderer")
+    wait_for(renderer_started(marker), process, "renderer")
     status, out, err = interrupt(process)
     assert_ended_by_interrupt(status, err, "demo")
     assert "6. One SGD step" in out
@@ -102,7 +117,7 @@ def test_ctrl_c_while_graph_draws_leaves_no_file(tmp_path, slow_renderer):
     folder = tmp_path / "out"
     folder.mkdir()
     process = start("graph", "a * b", "--at", "a=1,b=2", "-o", folder / "g.svg", env=env)
-    wait_for(marker.exists, process, "renderer")
+    wait_for(renderer_started(marker), process, "renderer")
     status, _, err = interrupt(process)
     assert_ended_by_interrupt(status, err, "graph")
     assert list(folder.iterdir()) == []
@@ -114,7 +129,7 @@ def test_ctrl_c_while_graph_draws_keeps_the_old_file(tmp_path, slow_renderer):
     target = tmp_path / "g.svg"
     target.write_text("the old picture")
     process = start("graph", "a * b", "--at", "a=1,b=2", "-o", target, env=env)
-    wait_for(marker.exists, process, "renderer")
+    wait_for(renderer_started(marker), process, "renderer")
     assert interrupt(process)[0] == 130
     assert target.read_text() == "the old picture"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["g.svg", "renderer.pid",

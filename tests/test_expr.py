@@ -115,8 +115,8 @@ def test_repr_shows_text_and_variables():
     ("a + __import__('os')", "call of '__import__' is not allowed", 5),
     ("exp(a, b)", "exp takes exactly one argument, got 2", 1),
     ("__import__('os').system('ls')", "attribute access", 18),
-    ("(a + b)(c)", "only calls of exp, log, tanh, sigmoid, relu by name", 1),
-    ("exp(a)(b)", "only calls of exp, log, tanh, sigmoid, relu by name", 1),
+    ("(a + b)(c)", "only calls of exp, log, tanh, sigmoid, relu, sin, cos by name", 1),
+    ("exp(a)(b)", "only calls of exp, log, tanh, sigmoid, relu, sin, cos by name", 1),
     ("exp()", "exp takes exactly one argument, got 0", 1),
     ("exp(x=a)", "keyword argument", 1),
     ("exp(*a)", "starred expression", 5),
@@ -191,6 +191,7 @@ def test_a_text_longer_than_the_cap_is_refused_before_parsing(reader):
     ("x * 2**1023", 2.0 ** 1023),               # the derivative of 2**n overflows; 2**1023 not
     ("x + log(1e-310)", 1.0 + math.log(1e-310)),    # 1/1e-310 overflows; log(1e-310) not
     ("x + sigmoid(-800) + relu(-2) + tanh(3) + exp(1)", 1.0 + math.tanh(3) + math.e),
+    ("x + sin(1) * cos(2)", 1.0 + math.sin(1) * math.cos(2)),
 ])
 def test_a_part_of_numbers_only_is_computed_as_a_number(text, expected):
     x = Value(1.0, label="x")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+from tinygrad_bp.ops import FUNCTIONS
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
     from tinygrad_bp.engine import Value
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A scalar autograd engine for learning, teaching and checking "
                     "backpropagation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Command)
     _add_demo_command(commands)         # the main job first
     _add_grad_command(commands)
     _add_graph_command(commands)
@@ -78,9 +79,9 @@ def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
     (and its error columns count).
     """
     subparser = parser.commands.get(command)
-    if subparser is None:
+    if subparser is None or "expression" not in subparser.positionals:
         return arguments
-    options = subparser._option_string_actions     # NOTE: argparse has no public view of it
+    options = subparser.options
     shielded, takes_value = [], False
     for argument in arguments:
         if (argument.startswith("-") and not argument.startswith("--") and len(argument) > 1
@@ -89,6 +90,23 @@ def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
         takes_value = argument in options and options[argument].nargs != 0
         shielded.append(argument)
     return shielded
+
+
+class _Command(argparse.ArgumentParser):
+    """A command's parser that keeps its options and positional arguments by name, for
+    `_shield_expression` (argparse has no public view of them)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.options: Dict[str, argparse.Action] = {}
+        self.positionals: List[str] = []
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: object, **kwargs: object) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.options.update(dict.fromkeys(action.option_strings, action))
+        if not action.option_strings:
+            self.positionals.append(action.dest)
+        return action
 
 
 # --- tinygrad-bp demo
@@ -103,12 +121,13 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
                     "rule for w7 and w1 (section 5), the four equations (section 6: the errors "
                     "delta from BP1 and BP2, all 17 gradients from BP3 and BP4 beside the "
                     "engine's), one SGD step, and the graph as SVG with the path from w7 "
-                    "highlighted.")
+                    "highlighted, beside the network drawn as the article's figure 1.")
     picture = demo.add_mutually_exclusive_group()
     picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
-                         help=f"where to write the graph (default: {DEFAULT_SVG})")
+                         help=f"where to write the graph (default: {DEFAULT_SVG}); the "
+                              f"network's figure goes beside it, as NAME-network.svg")
     picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
-                         help="do not draw the graph")
+                         help="do not draw the pictures")
     demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
                       help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
     demo.set_defaults(run=_run_demo)
@@ -146,7 +165,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                     "differs by nature: the engine takes relu'(0) = 0).",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
-                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
     grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")
@@ -262,9 +281,10 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
         description="Evaluate EXPR at the given point, run backward(), print the value and each "
                     "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
                     ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
-                    "minus, parentheses and exp log tanh sigmoid relu.",
+                    f"minus, parentheses and {' '.join(FUNCTIONS)}.",
         epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
-               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
+               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg"
+               "  |  tinygrad-bp graph --network --view neurons -o net.svg")
     graph.add_argument("expression", nargs="?", metavar="EXPR",
                        help="the expression, e.g. 'tanh(a * b + exp(a))'")
     graph.add_argument("--at", metavar="BINDINGS", default="",
@@ -272,6 +292,10 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--network", action="store_true",
                        help="draw the article's 2-3-2 network with its quadratic cost C "
                             "instead of EXPR")
+    graph.add_argument("--view", choices=("graph", "neurons"), default="graph",
+                       help="graph (default): every Value and operation; neurons: with "
+                            "--network, one circle per neuron and one labelled arrow per "
+                            "weight, as the article's figure 1")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
                        help="the file to write: .svg, .png, .pdf or .dot")
     graph.add_argument("--edge-labels", action="store_true",
@@ -304,8 +328,13 @@ def _run_graph(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
+    if args.view == "neurons" and not args.network:
+        return _fail("graph", "--view neurons draws a network: use it with --network", 2)
+    if args.view == "neurons" and (args.edge_labels or args.no_clusters or args.max_nodes):
+        return _fail("graph", "--edge-labels, --no-clusters and --max-nodes apply to "
+                              "--view graph only", 2)
     if args.network:
-        root, shown = _article_cost()
+        root, shown, article = _article_cost()
     else:
         try:
             expression = _read(parse, args.expression, "EXPR")
@@ -320,9 +349,13 @@ def _run_graph(args: argparse.Namespace) -> int:
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     try:
-        path = viz.render(root, args.output, rankdir=args.rankdir,
-                          edge_labels=args.edge_labels, highlight=args.highlight,
-                          clusters=not args.no_clusters, **limit)
+        if args.view == "neurons":
+            drawing = viz.draw_network(*article, highlight=args.highlight, rankdir=args.rankdir)
+            path = viz.render(drawing, args.output)
+        else:
+            path = viz.render(root, args.output, rankdir=args.rankdir,
+                              edge_labels=args.edge_labels, highlight=args.highlight,
+                              clusters=not args.no_clusters, **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
     except ValueError as error:             # --highlight names no node, or several
@@ -337,15 +370,15 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _article_cost() -> tuple:
-    """The article's 2-3-2 network at its default sample: its cost C, differentiated, and its
-    parameters."""
+    """The article's 2-3-2 network at its default sample: its cost C, differentiated, its
+    parameters, and (net, x, y) for the neuron view."""
     from tinygrad_bp.losses import mse
     from tinygrad_bp.nn import article_network
 
     net, x, y = article_network()
     cost = mse(net(x), y)
     cost.backward()
-    return cost, net.parameters()
+    return cost, net.parameters(), (net, x, y)
 
 
 # --- tinygrad-bp train

@@ -11,7 +11,8 @@ in the article's order:
    engine's ∂C/∂z (they are the same thing), then all 17 gradients from `C.backward()`
    beside those of BP3 and BP4, computed by `tinygrad_bp.backprop` without the engine;
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
-7. the graph of C with the chain-rule path of w7 highlighted, as SVG.
+7. the graph of C with the chain-rule path of w7 highlighted, as SVG, and beside it the
+   network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`).
 
 The SGD step works on a copy of the network *and of the inputs*, so that the graph of
 section 7 shows the gradients of one `C.backward()`, as printed above it.
@@ -26,7 +27,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Union
 
 from tinygrad_bp.backprop import Backprop, backprop
 from tinygrad_bp.checking import explain
-from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.engine import Value, find
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.optim import SGD
@@ -46,9 +47,10 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
     net, x, y = article_network()
     C = mse(net(x), y)
     C.backward()
-    nodes = _by_label(C)
     reference = backprop(net.weights(), net.biases(), [v.data for v in x], y)
     neurons = [[n.name for n in layer.neurons] for layer in net.layers]
+    labels = [f"{v}_{n}" for layer in neurons for n in layer for v in "za"] + ["w7"]
+    nodes = dict(zip(labels, find(C, labels)))
 
     yield (f"The article's 2-3-2 sigmoid network, x = ({_join(v.data for v in x)}), "
            f"y = ({_join(y)})")
@@ -86,6 +88,16 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
         yield ""
         path = viz.render(C, svg, highlight=nodes["w7"])
         yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+        figure = viz.render(viz.draw_network(net, x, y, highlight="w7"), network_picture(svg))
+        yield f"   The network as the article's figure 1, the same gradients on its arrows: " \
+              f"wrote {figure}"
+
+
+def network_picture(svg: Union[str, Path]) -> Path:
+    """Where the demo writes the neuron-level picture: beside `svg`, `-network` added to its
+    name (tinygrad-bp-demo.svg → tinygrad-bp-demo-network.svg)."""
+    svg = Path(svg)
+    return svg.with_name(f"{svg.stem}-network{svg.suffix}")
 
 
 def _network(net: MLP, x: Sequence[Value]) -> Iterator[str]:
@@ -136,10 +148,6 @@ def _sgd_step(net: MLP, x: Sequence[Value], y: Sequence[float], lr: float) -> It
     yield f"6. One SGD step, p ← p − η ∂C/∂p with η = {lr:g}:"
     yield f"   C before = {before.data:.6f}, C after = {after.data:.6f} " \
           f"({after.data - before.data:+.6f})"
-
-
-def _by_label(root: Value) -> Dict[str, Value]:
-    return {node.label: node for node in trace(root) if node.label}
 
 
 def _join(numbers: Iterable[float]) -> str:

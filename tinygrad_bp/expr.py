@@ -6,7 +6,8 @@ tree is on a short whitelist:
 
 - numbers (int or float literals) and variable names;
 - the binary operators `+ - * / **`, unary `-` and `+`, parentheses;
-- calls `exp(x)`, `log(x)`, `tanh(x)`, `sigmoid(x)`, `relu(x)`: one positional argument.
+- calls of the table's functions (`tinygrad_bp.ops.FUNCTIONS`: `exp(x)`, `log(x)`,
+  `tanh(x)`, `sigmoid(x)`, `relu(x)`, `sin(x)`, `cos(x)`): one positional argument.
 
 Anything else (attribute access, other calls, keywords, lambdas, subscripts,
 comparisons, strings...) raises `ExpressionError` naming the construct and its
@@ -33,8 +34,7 @@ import warnings
 from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
-
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+from tinygrad_bp.ops import FUNCTIONS, MATH, OPS
 
 # The longest text `parse` and `parse_bindings` read: 100,000 characters hold a sum of
 # 10,000 variables, and Python's parser takes a few hundredths of a second on them.
@@ -363,13 +363,19 @@ def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
     return getattr(argument, node.func.id)()
 
 
+def _on_floats(name: str) -> Callable[[float], float]:
+    """The function `name` of the table of operations over a float: its `forward` rule, the
+    text the engine runs, without the local derivatives."""
+    namespace: Dict[str, object] = dict(MATH)
+    body = "\n    ".join(OPS[name].forward.split("; "))
+    exec(f"def function(a):\n    {body}\n    return out", namespace)   # our table, not input
+    return namespace["function"]
+
+
 # NOTE: a part of numbers only is a number, not a node: no gradient flows through it, so
-# no derivative is taken there that could fail (0 ** 0.5 is 0, though x ** 0.5 has no
-# derivative at 0). Values are the engine's: σ through the engine, whose formula never
-# overflows; the rest through math, which the engine uses too.
-_NUMBER_FUNCTIONS = {"exp": math.exp, "log": math.log, "tanh": math.tanh,
-                     "sigmoid": lambda x: Value(x).sigmoid().data,
-                     "relu": lambda x: x if x > 0.0 else 0.0}
+# no derivative is taken there that could fail (log(1e-310) is finite, its derivative
+# 1/x is not; 0 ** 0.5 is 0, though x ** 0.5 has no derivative at 0).
+_NUMBER_FUNCTIONS = {name: _on_floats(name) for name in FUNCTIONS}
 
 
 def _number(node: ast.expr, operation: Callable[..., object], *operands: float) -> float:

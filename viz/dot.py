@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import graphviz
 
-from tinygrad_bp.engine import Value, count_paths, edges, trace
+from tinygrad_bp.engine import Value, count_paths, describe, edges, find, trace
 from tinygrad_bp.viz.clusters import Cluster, cluster_order, neuron_clusters
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -66,7 +66,9 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
       run (it sets ∂C/∂C = 1), so the nodes show no gradient and the graph says so.
     - `edge_labels`: write the local derivative ∂u/∂p on each edge p → u.
     - `highlight`: a node of the graph, or the label of exactly one, usually a leaf:
-      colour every path from it to the root and count the paths in the caption.
+      colour every path from it to the root and count the paths in the caption. A
+      label of no node or of several, or a Value not in the graph, is a `LabelError`
+      (a ValueError).
     - `clusters`: box the nodes of each neuron and each layer of a network built by
       `tinygrad_bp.nn` (found from the labels `z_<n>`, `a_<n>`; see `viz.clusters`).
       Graphs without such labels are drawn without boxes either way.
@@ -87,7 +89,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     index = {node: i for i, node in enumerate(nodes)}
     # NOTE: backward() sets ∂C/∂C = 1, so a root gradient of 0 means it has not run.
     grads_known = show_grad and root.grad != 0.0
-    target = _find(highlight, nodes, root) if highlight is not None else None
+    target = find(root, [highlight], nodes)[0] if highlight is not None else None
     paths = count_paths(nodes, target) if target is not None else {}
     on_path = {node for node, count in paths.items() if count}
 
@@ -128,7 +130,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
 def _check_size(root: Value, values: int, operations: int, max_nodes: int) -> None:
     size = values + operations
     if size > max_nodes:
-        raise GraphTooLarge(f"the graph of {root._name()} would draw {size} nodes ({values} "
+        raise GraphTooLarge(f"the graph of {describe(root)} would draw {size} nodes ({values} "
                             f"Values, {operations} operations), more than max_nodes={max_nodes}: "
                             f"pass max_nodes={size} or more to draw it anyway (Graphviz may "
                             f"take minutes), or draw a smaller part of the graph")
@@ -165,25 +167,6 @@ def _nest(nodes: Sequence[Value], groups: Dict[Value, Cluster]
     for layer, neuron in sorted(members, key=cluster_order):
         nested.setdefault(layer, {})[neuron] = members[layer, neuron]
     return nested
-
-
-def _find(highlight: Union[Value, str], nodes: Sequence[Value], root: Value) -> Value:
-    """The node `highlight` names: itself if it is in the graph, else the one so labelled."""
-    if isinstance(highlight, Value):
-        if highlight not in set(nodes):
-            raise ValueError(f"highlight {highlight._name()} is not in the graph of "
-                             f"{root._name()}")
-        return highlight
-    if not isinstance(highlight, str):
-        raise TypeError(f"highlight must be a Value or a label, got "
-                        f"{type(highlight).__name__} {highlight!r}")
-    matches = [node for node in nodes if node.label == highlight]
-    if len(matches) != 1:
-        labels = list(dict.fromkeys(node.label for node in nodes if node.label))
-        found = "no node" if not matches else f"{len(matches)} nodes"
-        raise ValueError(f"highlight {highlight!r}: {found} with that label in the graph of "
-                         f"{root._name()}; labels there: {', '.join(labels) or 'none'}")
-    return matches[0]
 
 
 def _caption(root: Value, grads_missing: bool, target: Optional[Value],

@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import graphviz
+
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
@@ -14,9 +16,12 @@ from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
 
-def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str] = None,
-           **draw_options: Any) -> Path:
+def render(root: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], *,
+           renderer: Optional[str] = None, **draw_options: Any) -> Path:
     """Draw the graph of `root` (see `draw_dot` for the options) into `path`; return it.
+
+    `root` may also be a view already drawn (by `draw_dot` or `draw_network`), written as
+    it is: `render(draw_network(net, x, y), "net.svg")`.
 
     The format comes from the suffix: `.svg`, `.png`, `.pdf` (Graphviz's `dot` only),
     or `.dot`, which is the DOT source itself and needs no renderer. `renderer` is the
@@ -29,13 +34,24 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
     if fmt is None:
         raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
                          f"of {', '.join(FORMATS)}")
-    source = draw_dot(root, **draw_options).source
+    source = _source(root, draw_options)
     if fmt == "dot":
         picture = source.encode("utf-8")
     else:
         picture = run_renderer(source, fmt, renderer or find_renderer())
     _write_atomically(path, picture)
     return path
+
+
+def _source(root: Union[Value, graphviz.Digraph], draw_options: Any) -> str:
+    """The DOT source of `root`: drawn by `draw_dot`, or that of a view drawn already."""
+    if isinstance(root, graphviz.Digraph):
+        if draw_options:
+            raise TypeError(f"render: {', '.join(sorted(draw_options))} are drawing options; "
+                            f"a view already drawn takes none (pass them to draw_dot or "
+                            f"draw_network)")
+        return root.source
+    return draw_dot(root, **draw_options).source
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

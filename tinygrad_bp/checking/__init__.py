@@ -15,22 +15,22 @@
     >>> bool(gradcheck(lambda x: x.sigmoid() * x, 0.5))
     True
 
-None of these functions reads or writes `.grad`: each computes the gradients it needs
-with its own reverse pass (the same chain rule as `backward()`), so its answers do not
-depend on whether, or how often, `backward()` has been called.
+None of these functions changes a `.grad`: each computes the gradients it needs with
+the engine's `gradients(root)`, the reverse pass of `backward()` that writes no `.grad`,
+so its answers do not depend on whether, or how often, `backward()` has been called.
 
 Modules: `functional` (grad, value_and_grad), `numerical` (numerical_grad, gradcheck and
 its report), `explaining` (explain), `grading` (check and its report), `graph` (the
-gradients and label lookups they share) and `report` (how they name nodes and print).
+root and nodes they take) and `report` (how they name nodes and print).
 """
 
 from tinygrad_bp.checking.explaining import (ChainPath, Explanation, OneStep, PathLimitError,
                                              explain)
 from tinygrad_bp.checking.functional import grad, value_and_grad
 from tinygrad_bp.checking.grading import CheckReport, CheckRow, check
-from tinygrad_bp.checking.graph import LabelError
 from tinygrad_bp.checking.numerical import (GradcheckError, GradcheckReport, GradcheckRow,
                                             gradcheck, numerical_grad)
+from tinygrad_bp.engine import LabelError
 
 __all__ = ["grad", "value_and_grad", "numerical_grad", "gradcheck", "GradcheckRow",
            "GradcheckReport", "GradcheckError", "explain", "Explanation", "OneStep", "ChainPath",

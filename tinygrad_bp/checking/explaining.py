@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Tuple, Union
 
-from tinygrad_bp.checking.graph import Target, gradients_of, resolve, trace_root
+from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import agrees, derivative_name, fmt, node_name, plural, wrapped
-from tinygrad_bp.engine import Value, count_paths
+from tinygrad_bp.engine import Value, count_paths, find, gradients as gradients_of
 
 _WIDTH = 100        # the widest equation line before factors go one per line
 
@@ -155,7 +155,7 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     small: ∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u over the consumers u of v.
     """
     nodes = trace_root(root, "explain")
-    node = resolve(node, nodes, root)
+    node = find(root, [node], nodes)[0]
     if one_step:
         return _one_step(root, node, nodes)
     counts = count_paths(nodes, node)

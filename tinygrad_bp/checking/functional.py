@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, List, Mapping, Sequence, Tuple, Union
 
-from tinygrad_bp.checking.graph import gradients_of
-from tinygrad_bp.engine import Value
+from tinygrad_bp.engine import Value, gradients as gradients_of
 
 Argnums = Union[int, Sequence[int], None]
 Gradients = Union[float, Tuple[float, ...]]

@@ -13,10 +13,10 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
 from tinygrad_bp.checking.functional import is_number
-from tinygrad_bp.checking.graph import Target, gradients_of, resolve_all, trace_root
+from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, plural, wrapped)
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, find, gradients as gradients_of, trace
 
 
 class CheckRow(NamedTuple):
@@ -191,7 +191,7 @@ def check(root: Value, expected: Mapping[Target, Union[Number, str]], *,
     if by_tolerance:
         rtol, atol = 1e-4 if rtol is None else rtol, 1e-9 if atol is None else atol
     nodes = trace_root(root, "check")
-    targets = resolve_all(list(expected), nodes, root)
+    targets = find(root, list(expected), nodes)
     gradients = gradients_of(root)
     rows = []
     for key, node in zip(expected, targets):

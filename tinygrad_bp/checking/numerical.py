@@ -7,9 +7,8 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 
 from tinygrad_bp.checking.functional import (Gradients, arg_names, call, function_name,
                                              is_number)
-from tinygrad_bp.checking.graph import gradients_of
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt
-from tinygrad_bp.engine import Number, Value, trace
+from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
 
 
 def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
@@ -167,14 +166,15 @@ def _step(x: Number, eps: float) -> float:
 
 
 def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
-    """For each leaf: does some relu's input z, which depends on it, lie within reach of 0?
+    """For each leaf: does the input z of some op with a kink at 0 (relu), which depends on
+    it, lie within reach of 0?
 
     One forward pass per leaf carries ∂v/∂leaf to every node v that depends on the leaf,
-    so the cost is leaves × nodes whatever the number of relus, the same order as the
+    so the cost is leaves × nodes whatever the number of kinks, the same order as the
     central differences themselves.
     """
     nodes = trace(root)
-    inputs = [v.parents[0] for v in nodes if v.op == "relu"]
+    inputs = [v.parents[0] for v in nodes if v.kind is not None and v.kind.kink]
     flagged = [False] * len(leaves)
     if not inputs:
         return flagged

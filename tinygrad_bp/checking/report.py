@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence
 
 from tinygrad_bp.engine import Value
-
-_INFIX = ("+", "-", "*", "/", "**")
+from tinygrad_bp.ops import number_text
 
 
 class Report:
@@ -42,24 +41,17 @@ def _expression(v: Value, depth: int) -> str:
         return fmt(v.data, 4)            # an unlabelled leaf: its value
     if depth == 0:
         return "…"
-    if not _infix(v):                   # exp(a), or a custom op(a, b)
+    if v.kind is None:                  # a custom op(a, b)
         return f"{v.op}({', '.join(_expression(p, depth - 1) for p in v.parents)})"
-    operands = [_operand(p, depth - 1) for p in v.parents]
-    if v.op == "neg":
-        return f"-{operands[0]}"
-    if len(operands) == 2:
-        return f"{operands[0]} {v.op} {operands[1]}"
-    if v.op.startswith(_INFIX):         # a * 3: op "* 3"
-        return f"{operands[0]} {v.op}"
-    return f"{v.op} {operands[0]}"      # 2 - a: op "2 -"
+    operands = [(_expression if v.kind.is_function else _operand)(p, depth - 1)
+                for p in v.parents]
+    c = "" if v.const is None else number_text(v.const)
+    return v.kind.written.format(**dict(zip("ab", operands)), c=c)
 
 
 def _infix(v: Value) -> bool:
-    """Whether v is written with an operator: `a * b`, `a * 3` (op "* 3"), `2 - a`, `-a`."""
-    if v.op in _INFIX:
-        return len(v.parents) == 2
-    folded = " " in v.op and (v.op.startswith(_INFIX) or v.op.endswith(_INFIX))
-    return len(v.parents) == 1 and (folded or v.op == "neg")
+    """Whether v is written with an operator: `a * b`, `a * 3`, `2 - a`, `-a`."""
+    return v.kind is not None and not v.kind.is_function
 
 
 def _operand(v: Value, depth: int) -> str:
