@@ -282,3 +282,15 @@ def test_help_lists_every_function_of_the_table(run_cli):
     from tinygrad_bp.ops import FUNCTIONS
     out = run_cli("grad", "--help").stdout
     assert " ".join(FUNCTIONS) in " ".join(out.split())
+
+
+def test_explain_of_many_variables_writes_out_the_first_ones(run_cli):
+    from tinygrad_bp.cli import EXPLAINED_VARIABLES
+    n = EXPLAINED_VARIABLES + 5
+    result = run_cli("grad", "+".join(f"x{i}" for i in range(n)),
+                     "--at", ",".join(f"x{i}=1" for i in range(n)), "--explain")
+    assert result.returncode == 0, result.stderr
+    assert f"the first {EXPLAINED_VARIABLES} of the {n} variables (name others with --wrt)" \
+        in result.stdout
+    assert len(re.findall(r"^∂f/∂x\d+ = 1   \(x\d+\.grad = 1: agrees\)$", result.stdout,
+                          re.MULTILINE)) == EXPLAINED_VARIABLES

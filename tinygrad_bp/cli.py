@@ -174,7 +174,8 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                            "digits typed: 0.001186 holds for 0.0011857831..., an integer "
                            "only when exact")
     grad.add_argument("--explain", action="store_true",
-                      help="write each gradient out as the chain rule")
+                      help="write each gradient out as the chain rule (of the first "
+                           f"{EXPLAINED_VARIABLES} variables)")
     grad.add_argument("--rtol", type=_tolerance,
                       help="relative tolerance of --expect, instead of the digits given "
                            "(default with --atol: 1e-4)")
@@ -246,7 +247,11 @@ def _run_grad(args: argparse.Namespace) -> int:
         else None
     if report is not None:
         print(f"\n{report}")
-    for variable in wrt if args.explain else ():
+    explained = wrt[:EXPLAINED_VARIABLES] if args.explain else []
+    if len(explained) < len(wrt) and args.explain:
+        print(f"\n--explain writes out the chain rule of the first {len(explained)} of the "
+              f"{len(wrt)} variables (name others with --wrt)")
+    for variable in explained:
         try:
             chain = explain(root, leaves[variable])
         except PathLimitError as error:
@@ -255,6 +260,10 @@ def _run_grad(args: argparse.Namespace) -> int:
         print(f"\n{chain}")
     return 1 if report is not None and not report else 0
 
+
+# The most variables `grad --explain` writes the chain rule of: each is a pass over the
+# graph, and more would be more than anyone reads.
+EXPLAINED_VARIABLES = 20
 
 # The most node evaluations the numerical check of `grad` makes (a few seconds' work): past
 # it, it checks an evenly spread sample of the variables, so that `grad` stays linear in
