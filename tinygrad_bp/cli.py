@@ -52,8 +52,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser = build_parser()
         shielded = _shield_expression(arguments, parser, command)
         args = parser.parse_args(shielded)
-        if shielded != arguments and getattr(args, "expression", None) not in arguments:
-            args.expression = args.expression[1:]          # the mark, taken off again
+        expression = getattr(args, "expression", None)
+        if expression is not None and expression not in arguments:
+            args.expression = expression[1:]               # the mark, taken off again
         if args.command is None:
             parser.print_help()
             return 0
@@ -75,8 +76,8 @@ def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
     argument that is neither an option of its command nor the value of one.
 
     argparse takes every argument that starts with "-" for an option, but one that holds a
-    blank for a positional argument: the mark is a leading blank, which `parse` ignores
-    (and its error columns count).
+    blank for a positional argument: the mark is a leading blank, taken off again once the
+    arguments are parsed.
     """
     subparser = parser.commands.get(command)
     if subparser is None or "expression" not in subparser.positionals:
