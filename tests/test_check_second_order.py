@@ -30,11 +30,14 @@ def test_a_right_hand_derived_second_derivative_holds():
 
 
 def test_a_wrong_hand_derived_second_derivative_is_wrong():
-    # σ'' forgotten: a_h1² σ'(z_o1)² only
-    right = article_second_derivative_in_w7()
-    report = check(article_cost(), {"w7": right + 0.05}, order=2)
-    assert not report and report.rows[0].engine == pytest.approx(right, rel=1e-12)
-    assert "hand-derived second derivatives wrong: 1 of 1" in str(report)
+    cost = article_cost()
+    a_h1, z_o1 = (next(v for v in trace(cost) if v.label == label).data for label in ("a_h1", "z_o1"))
+    forgotten = a_h1 ** 2 * (sigmoid(z_o1) * (1 - sigmoid(z_o1))) ** 2    # the σ'' term left out
+    report = check(cost, {"w7": forgotten}, order=2)
+    assert not report
+    assert report.rows[0].engine == pytest.approx(article_second_derivative_in_w7(), rel=1e-12)
+    assert report.rows[0].verdict == "WRONG"
+    assert "hand-derived second derivatives that do not hold: 1 of 1" in str(report)
 
 
 def test_a_pair_of_nodes_names_a_mixed_second_derivative():
@@ -56,13 +59,23 @@ def test_second_derivatives_of_an_inner_node_hold_the_others_fixed():
     assert check(cost, {"z_o1": expected}, order=2, rtol=1e-9)
 
 
-def test_second_order_grades_with_the_same_tolerances_as_the_first():
+def test_second_order_grades_the_digits_given_as_for_gradients():
+    x = Value(0.5, label="x")
+    y = x.sigmoid()
+    y.label = "y"
+    # σ'(0.5) = 0.2350037…, σ''(0.5) = −0.0575568…: to four digits, and one off in the last
+    for order, rounded, off in ((1, "0.2350", "0.2351"), (2, "-0.05756", "-0.05757")):
+        held, one_off = (check(y, {"x": text}, order=order).rows[0] for text in (rounded, off))
+        assert held.passed and held.verdict == "agrees to the 4 significant digits given"
+        assert not one_off.passed and one_off.rounding, (order, off)
+
+
+def test_second_order_takes_tolerances_instead_of_digits_when_given():
     x = Value(3.0, label="x")
     y = x * x * x
     y.label = "y"
-    # 6x = 18: five significant digits hold at rtol 1e-4, as for first derivatives
-    assert check(y, {"x": 18.001}, order=2) and check(y, {"x": 27.001})
-    assert not check(y, {"x": 18.01}, order=2) and not check(y, {"x": 27.01})
+    assert check(y, {"x": 18.001}, order=2, rtol=1e-4) and not check(y, {"x": 18.01}, order=2,
+                                                                        rtol=1e-4)
 
 
 def test_second_order_check_reports_no_chain_rule():
