@@ -135,3 +135,17 @@ def test_cli_order_two_expect_grades_a_hand_derived_second_derivative(run_cli):
 def test_cli_order_three_is_bad_usage(run_cli):
     result = run_cli("grad", "x * x", "--at", "x=1", "--order", "3")
     assert result.returncode == 2 and "--order" in result.stderr
+
+
+def test_cli_order_two_grades_the_digits_typed(run_cli):
+    out = run_cli("grad", "sigmoid(x)", "--at", "x=0.5", "--order", "2",
+                  "--expect", "x=-0.0576").stdout
+    assert "agrees to the 3 significant digits given" in out
+
+
+def test_cli_order_two_refuses_more_variables_than_it_prints(run_cli):
+    names = [f"x{i}" for i in range(21)]
+    result = run_cli("grad", " + ".join(names), "--at", ",".join(f"{n}=1" for n in names),
+                     "--order", "2")
+    assert result.returncode == 2 and "at most 20 variables" in result.stderr
+    assert result.stdout == ""
