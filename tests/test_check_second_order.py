@@ -31,7 +31,8 @@ def test_a_right_hand_derived_second_derivative_holds():
 
 def test_a_wrong_hand_derived_second_derivative_is_wrong():
     cost = article_cost()
-    a_h1, z_o1 = (next(v for v in trace(cost) if v.label == label).data for label in ("a_h1", "z_o1"))
+    data = {v.label: v.data for v in trace(cost)}
+    a_h1, z_o1 = data["a_h1"], data["z_o1"]
     forgotten = a_h1 ** 2 * (sigmoid(z_o1) * (1 - sigmoid(z_o1))) ** 2    # the σ'' term left out
     report = check(cost, {"w7": forgotten}, order=2)
     assert not report

@@ -46,15 +46,20 @@ SECOND = {
     "relu": lambda x: 0.0, "sin": lambda x: -math.sin(x), "cos": lambda x: -math.cos(x),
 }
 
+def mixed_power(a, b):
+    """∂²(a^b)/∂a∂b = a^(b−1)(1 + b ln a)."""
+    return a ** (b - 1.0) * (1.0 + b * math.log(a))
+
+
 # the Hessian of each binary operation in closed form: [[∂²/∂a², ∂²/∂a∂b], [∂²/∂b∂a, ∂²/∂b²]]
 BINARY_SECOND = {
     "a + b": lambda a, b: [[0.0, 0.0], [0.0, 0.0]],
     "a - b": lambda a, b: [[0.0, 0.0], [0.0, 0.0]],
     "a * b": lambda a, b: [[0.0, 1.0], [1.0, 0.0]],
     "a / b": lambda a, b: [[0.0, -1.0 / b ** 2], [-1.0 / b ** 2, 2.0 * a / b ** 3]],
-    # a^b: b(b−1)a^(b−2); a^(b−1)(1 + b ln a); a^b ln² a
-    "a ** b": lambda a, b: [[b * (b - 1.0) * a ** (b - 2.0), a ** (b - 1.0) * (1.0 + b * math.log(a))],
-                            [a ** (b - 1.0) * (1.0 + b * math.log(a)), a ** b * math.log(a) ** 2]],
+    # a^b: b(b−1)a^(b−2); the mixed derivative; a^b ln² a
+    "a ** b": lambda a, b: [[b * (b - 1.0) * a ** (b - 2.0), mixed_power(a, b)],
+                            [mixed_power(a, b), a ** b * math.log(a) ** 2]],
 }
 
 UNARY_CASES = [pytest.param(build, SECOND[name], x, id=f"{name} at {x}")

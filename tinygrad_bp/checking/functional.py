@@ -12,10 +12,11 @@ from tinygrad_bp.engine import Value, gradients as gradients_of, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError
 
 Argnums = Union[int, Sequence[int], None]
-Gradients = Union[float, Tuple[float, ...], Value, Tuple[Value, ...]]
+Gradients = Union[float, Tuple[float, ...]]
+Derivatives = Union[Gradients, Value, Tuple[Value, ...]]   # floats for numbers, Values for Values
 
 
-def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Gradients]:
+def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Derivatives]:
     """The function that maps x to ∂f/∂x: `grad(f)(*xs)`.
 
     `f` takes `Value`s and returns a `Value`. Called with numbers, the returned function
@@ -52,14 +53,14 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
     check_function(f, "grad")
     value_and_grad_f = value_and_grad(f, argnums)
 
-    def grad_f(*args: object, **kwargs: object) -> Gradients:
+    def grad_f(*args: object, **kwargs: object) -> Derivatives:
         return value_and_grad_f(*args, **kwargs)[1]
 
     return _named(grad_f, "grad", f)
 
 
 def value_and_grad(f: Callable[..., Value],
-                   argnums: Argnums = None) -> Callable[..., Tuple[object, Gradients]]:
+                   argnums: Argnums = None) -> Callable[..., Tuple[object, Derivatives]]:
     """Like `grad(f, argnums)`, but the function returns `(f(*xs).data, gradients)`, or,
     called with `Value`s, `(f(*xs), gradients)` as `Value`s.
 
@@ -68,12 +69,12 @@ def value_and_grad(f: Callable[..., Value],
     """
     check_function(f, "value_and_grad")
 
-    def value_and_grad_f(*args: object, **kwargs: object) -> Tuple[object, Gradients]:
+    def value_and_grad_f(*args: object, **kwargs: object) -> Tuple[object, Derivatives]:
         picked, names, leaves, root = _traced(f, argnums, args, kwargs)
         single = isinstance(argnums, int) or (argnums is None and len(args) == 1)
         if any(isinstance(arg, Value) for arg in args):
-            found = _named_gradients(root, {leaves[i]: leaves[i].label or names[i] for i in picked},
-                                     _short_name(f))
+            wrt = {leaves[i]: leaves[i].label or names[i] for i in picked}
+            found = _named_gradients(root, wrt, _short_name(f))
             values = tuple(found[leaves[i]] for i in picked)
             return root, (values[0] if single else values)
         gradients = gradients_of(root)

@@ -67,8 +67,8 @@ class GradcheckReport(Report):
         self.order = order
 
     def __str__(self) -> str:
-        table = columns(("input" if self.order == 1 else "derivative", "analytic", "numerical", "abs error", "rel error", "step",
-                        "kink", "verdict"),
+        table = columns(("input" if self.order == 1 else "derivative", "analytic", "numerical",
+                         "abs error", "rel error", "step", "kink", "verdict"),
                        [(r.name, fmt(r.analytic), fmt(r.numerical), fmt(r.abs_error, 2),
                          fmt(r.rel_error, 2), fmt(r.step, 2), "kink" if r.kink else "",
                          "ok" if r.passed else "differs" if r.kink else "FAIL")
