@@ -37,6 +37,134 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# --- tinygrad-bp demo
+
+def _add_demo_command(commands: argparse._SubParsersAction) -> None:
+    from tinygrad_bp.demo import DEFAULT_LR, DEFAULT_SVG
+
+    demo = commands.add_parser(
+        "demo", help="replay the article on its 2-3-2 network, equations beside the engine",
+        description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
+                    "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
+                    "engine beside the four equations, the chain rule for w7 and w1, one SGD "
+                    "step, and the graph as SVG with the path from w7 highlighted, beside the "
+                    "network drawn as the article's figure 1.")
+    picture = demo.add_mutually_exclusive_group()
+    picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
+                         help=f"where to write the graph (default: {DEFAULT_SVG}); the "
+                              f"network's figure goes beside it, as NAME-network.svg")
+    picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
+                         help="do not draw the pictures")
+    demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
+                      help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
+    demo.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
+    from tinygrad_bp.demo import replay
+
+    if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
+        return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
+    try:
+        for line in replay(lr=args.lr, svg=args.svg):
+            print(line, flush=True)
+    except BrokenPipeError:
+        raise                           # not the drawing: see main()
+    except (ImportError, RuntimeError, OSError, ValueError) as error:
+        return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
+    return 0
+
+
+# --- tinygrad-bp grad
+
+def _add_grad_command(commands: argparse._SubParsersAction) -> None:
+    grad = commands.add_parser(
+        "grad", help="the value and gradients of an expression, checked",
+        description="Print the value of EXPR at a point, its gradient with respect to each "
+                    "variable, the numerical check of each (central differences), and with "
+                    "--expect how hand-derived gradients compare. Exit status 1 when an "
+                    "expectation fails, 2 for bad usage.",
+        epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
+    grad.add_argument("expression", metavar="EXPR",
+                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
+    grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
+    grad.add_argument("--wrt", default="", metavar="x,y",
+                      help="only these variables (default: every variable)")
+    grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
+                      help="hand-derived gradients to check against the engine")
+    grad.add_argument("--explain", action="store_true",
+                      help="write each gradient out as the chain rule")
+    grad.add_argument("--rtol", type=_tolerance, default=1e-4,
+                      help="relative tolerance of --expect (default 1e-4)")
+    grad.add_argument("--atol", type=_tolerance, default=1e-9,
+                      help="absolute tolerance of --expect (default 1e-9)")
+    grad.set_defaults(run=_run_grad)
+
+
+def _run_grad(args: argparse.Namespace) -> int:
+    """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
+    # Imported here: each command keeps its dependencies with it.
+    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
+    from tinygrad_bp.engine import Value
+    from tinygrad_bp.expr import parse, parse_bindings
+
+    try:
+        expression = _read(parse, args.expression, "EXPR")
+        leaves = _variables(expression, args.at)
+        expected = _read(parse_bindings, args.expect, "--expect")
+        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
+            if args.wrt.strip() else list(expression.variables)
+        for option, names in (("--wrt", wrt), ("--expect", list(expected))):
+            unknown = [n for n in names if n not in leaves]
+            if unknown:
+                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
+                                  f"variable of {expression.text!r} (its variables: "
+                                  f"{', '.join(expression.variables) or 'none'})")
+    except _UsageError as error:
+        return _fail("grad", str(error), 2)
+    name = "f"                      # what the output prints the expression as
+    while name in leaves:
+        name += "_"
+    try:
+        root = expression.evaluate(leaves)
+        if not root.label:          # NOTE: a one-variable expression keeps its label
+            root.label = name
+        root.backward()
+    except (ArithmeticError, ValueError) as error:
+        return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
+    point = ", ".join(f"{n}={leaves[n].data!r}" for n in expression.variables)
+    print(f"{name}({', '.join(expression.variables)}) = {expression.text.strip()}")
+    print(f"{name} = {root.data!r}" + (f"   at {point}" if point else ""))
+    for variable in wrt:
+        print(f"∂{name}/∂{variable} = {leaves[variable].grad!r}")
+    if not wrt:
+        print("no variables: nothing to differentiate")
+        return 0
+
+    def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
+        fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
+        return expression.evaluate({**fixed, **dict(zip(wrt, values))})
+
+    try:
+        print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
+    except (ArithmeticError, ValueError) as error:
+        print(f"\nno numerical check here: a step of the central difference leaves the "
+              f"expression's domain ({error})")
+    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
+        else None
+    if report is not None:
+        print(f"\n{report}")
+    for variable in wrt if args.explain else ():
+        try:
+            chain = explain(root, leaves[variable])
+        except PathLimitError as error:
+            print(f"\n{error}")
+            chain = explain(root, leaves[variable], one_step=True)
+        print(f"\n{chain}")
+    return 1 if report is not None and not report else 0
+
+
 # --- tinygrad-bp graph
 
 def _add_graph_command(commands: argparse._SubParsersAction) -> None:
@@ -145,32 +273,6 @@ def _article_cost() -> tuple:
     return cost, net.parameters(), (net, x, y)
 
 
-def _read(reader: Callable[[str], T], text: str, option: str) -> T:
-    """`reader(text)` for EXPR, --at or --expect; bad text is a `_UsageError` that shows
-    it with a caret under the column where it goes wrong."""
-    from tinygrad_bp.expr import ExpressionError
-    try:
-        return reader(text)
-    except ExpressionError as error:
-        raise _UsageError(f"in {option}, {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
-            from None
-
-
-def _variables(expression: Expression, at: str) -> Dict[str, Value]:
-    """Every variable of `expression` as a leaf labelled with its name, valued from --at."""
-    from tinygrad_bp.expr import BindingError, bind, parse_bindings
-    try:
-        return bind(expression, _read(parse_bindings, at, "--at"))
-    except BindingError as error:
-        raise _UsageError(str(error)) from None
-
-
-def _fail(command: str, message: str, status: int) -> int:
-    """Report a failed command on stderr; return its exit status (1 failed, 2 bad usage)."""
-    print(f"tinygrad-bp {command}: error: {message}", file=sys.stderr)
-    return status
-
-
 # --- tinygrad-bp train
 
 def _add_train_command(commands: argparse._SubParsersAction) -> None:
@@ -224,6 +326,38 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- shared by the commands: reading arguments, reporting failures
+
+class _UsageError(Exception):
+    """Bad usage of a command: reported on stderr with exit status 2."""
+
+
+def _read(reader: Callable[[str], T], text: str, option: str) -> T:
+    """`reader(text)` for EXPR, --at or --expect; bad text is a `_UsageError` that shows
+    it with a caret under the column where it goes wrong."""
+    from tinygrad_bp.expr import ExpressionError
+    try:
+        return reader(text)
+    except ExpressionError as error:
+        raise _UsageError(f"in {option}, {error}\n  {text}\n  {' ' * (error.column - 1)}^") \
+            from None
+
+
+def _variables(expression: Expression, at: str) -> Dict[str, Value]:
+    """Every variable of `expression` as a leaf labelled with its name, valued from --at."""
+    from tinygrad_bp.expr import BindingError, bind, parse_bindings
+    try:
+        return bind(expression, _read(parse_bindings, at, "--at"))
+    except BindingError as error:
+        raise _UsageError(str(error)) from None
+
+
+def _fail(command: str, message: str, status: int) -> int:
+    """Report a failed command on stderr; return its exit status (1 failed, 2 bad usage)."""
+    print(f"tinygrad-bp {command}: error: {message}", file=sys.stderr)
+    return status
+
+
 def _positive_int(text: str) -> int:
     try:
         n = int(text)
@@ -253,138 +387,6 @@ def _float(text: str) -> float:
         return float(text)
     except ValueError:
         return math.nan
-
-
-# --- tinygrad-bp grad
-
-def _add_grad_command(commands: argparse._SubParsersAction) -> None:
-    grad = commands.add_parser(
-        "grad", help="the value and gradients of an expression, checked",
-        description="Print the value of EXPR at a point, its gradient with respect to each "
-                    "variable, the numerical check of each (central differences), and with "
-                    "--expect how hand-derived gradients compare. Exit status 1 when an "
-                    "expectation fails, 2 for bad usage.",
-        epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
-    grad.add_argument("expression", metavar="EXPR",
-                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
-    grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
-    grad.add_argument("--wrt", default="", metavar="x,y",
-                      help="only these variables (default: every variable)")
-    grad.add_argument("--expect", default="", metavar="x=0.5,y=1.2",
-                      help="hand-derived gradients to check against the engine")
-    grad.add_argument("--explain", action="store_true",
-                      help="write each gradient out as the chain rule")
-    grad.add_argument("--rtol", type=_tolerance, default=1e-4,
-                      help="relative tolerance of --expect (default 1e-4)")
-    grad.add_argument("--atol", type=_tolerance, default=1e-9,
-                      help="absolute tolerance of --expect (default 1e-9)")
-    grad.set_defaults(run=_run_grad)
-
-
-def _run_grad(args: argparse.Namespace) -> int:
-    """`tinygrad-bp grad`: 2 for bad usage, 1 when evaluation or an expectation fails."""
-    # Imported here: each command keeps its dependencies with it.
-    from tinygrad_bp.checking import PathLimitError, check, explain, gradcheck
-    from tinygrad_bp.engine import Value
-    from tinygrad_bp.expr import parse, parse_bindings
-
-    try:
-        expression = _read(parse, args.expression, "EXPR")
-        leaves = _variables(expression, args.at)
-        expected = _read(parse_bindings, args.expect, "--expect")
-        wrt = list(dict.fromkeys(n.strip() for n in args.wrt.split(","))) \
-            if args.wrt.strip() else list(expression.variables)
-        for option, names in (("--wrt", wrt), ("--expect", list(expected))):
-            unknown = [n for n in names if n not in leaves]
-            if unknown:
-                raise _UsageError(f"{option}: {', '.join(map(repr, unknown))} is not a "
-                                  f"variable of {expression.text!r} (its variables: "
-                                  f"{', '.join(expression.variables) or 'none'})")
-    except _UsageError as error:
-        return _fail("grad", str(error), 2)
-    name = "f"                      # what the output prints the expression as
-    while name in leaves:
-        name += "_"
-    try:
-        root = expression.evaluate(leaves)
-        if not root.label:          # NOTE: a one-variable expression keeps its label
-            root.label = name
-        root.backward()
-    except (ArithmeticError, ValueError) as error:
-        return _fail("grad", f"cannot evaluate at {args.at or 'no point'}: {error}", 1)
-    point = ", ".join(f"{n}={leaves[n].data!r}" for n in expression.variables)
-    print(f"{name}({', '.join(expression.variables)}) = {expression.text.strip()}")
-    print(f"{name} = {root.data!r}" + (f"   at {point}" if point else ""))
-    for variable in wrt:
-        print(f"∂{name}/∂{variable} = {leaves[variable].grad!r}")
-    if not wrt:
-        print("no variables: nothing to differentiate")
-        return 0
-
-    def f(*values: Value) -> Value:     # the expression of the --wrt variables, others fixed
-        fixed = {n: Value(leaves[n].data, label=n) for n in expression.variables if n not in wrt}
-        return expression.evaluate({**fixed, **dict(zip(wrt, values))})
-
-    try:
-        print(f"\n{gradcheck(f, *(leaves[n].data for n in wrt), names=wrt)}")
-    except (ArithmeticError, ValueError) as error:
-        print(f"\nno numerical check here: a step of the central difference leaves the "
-              f"expression's domain ({error})")
-    report = check(root, expected, rtol=args.rtol, atol=args.atol) if expected \
-        else None
-    if report is not None:
-        print(f"\n{report}")
-    for variable in wrt if args.explain else ():
-        try:
-            chain = explain(root, leaves[variable])
-        except PathLimitError as error:
-            print(f"\n{error}")
-            chain = explain(root, leaves[variable], one_step=True)
-        print(f"\n{chain}")
-    return 1 if report is not None and not report else 0
-
-
-# --- tinygrad-bp demo
-
-def _add_demo_command(commands: argparse._SubParsersAction) -> None:
-    from tinygrad_bp.demo import DEFAULT_LR, DEFAULT_SVG
-
-    demo = commands.add_parser(
-        "demo", help="replay the article on its 2-3-2 network, equations beside the engine",
-        description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
-                    "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
-                    "engine beside the four equations, the chain rule for w7 and w1, one SGD "
-                    "step, and the graph as SVG with the path from w7 highlighted, beside the "
-                    "network drawn as the article's figure 1.")
-    picture = demo.add_mutually_exclusive_group()
-    picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
-                         help=f"where to write the graph (default: {DEFAULT_SVG}); the "
-                              f"network's figure goes beside it, as NAME-network.svg")
-    picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
-                         help="do not draw the pictures")
-    demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
-                      help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
-    demo.set_defaults(run=_run_demo)
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
-    from tinygrad_bp.demo import replay
-
-    if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
-        return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
-    try:
-        for line in replay(lr=args.lr, svg=args.svg):
-            print(line, flush=True)
-    except BrokenPipeError:
-        raise                           # not the drawing: see main()
-    except (ImportError, RuntimeError, OSError, ValueError) as error:
-        return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
-    return 0
-
-
-class _UsageError(Exception):
-    """Bad usage of a command: reported on stderr with exit status 2."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:

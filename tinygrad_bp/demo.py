@@ -19,7 +19,7 @@ in the article's order:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Sequence, Union
+from typing import Iterable, Iterator, List, Sequence, Union
 
 from tinygrad_bp.backprop import Backprop, backprop
 from tinygrad_bp.checking import explain

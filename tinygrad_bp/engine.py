@@ -224,8 +224,10 @@ def find(root: Value, keys: Sequence[Union[Value, str]],
             (found if key in members else foreign).append(key)
         elif isinstance(key, str):
             matches = by_label.get(key, [])
-            (found if len(matches) == 1 else ambiguous if matches else unknown).append(
-                matches[0] if len(matches) == 1 else key)
+            if len(matches) == 1:
+                found.append(matches[0])
+            else:
+                (ambiguous if matches else unknown).append(key)
         else:
             raise TypeError(f"a node is named by its label (str) or given as a Value, got "
                             f"{type(key).__name__} {key!r}")
@@ -406,7 +408,8 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
 
 def _written(left: Operand, right: Operand) -> str:
     """A power as error messages show it: `'x' (data=2) ** 3`."""
-    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x) for x in (left, right))
+    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x)
+                       for x in (left, right))
 
 
 # --- domain checks: the errors a rule's arithmetic would otherwise hide or misname
