@@ -54,7 +54,10 @@ class Value:
         27.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_const", "parents", "local_grads")
+    # NOTE: `_op` is the op's text for a leaf or a custom op; for a built-in operation its
+    # record of the table, or (record, folded number): a seventh slot for the number would
+    # move every Value into the next size class of Python's allocator.
+    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
@@ -62,7 +65,6 @@ class Value:
         self.grad = 0.0
         self.label = _text(label, "label")
         self._op = _text(op, "op")              # NOTE: set before any error calls describe()
-        self._const = None
         self.parents = _tuple(parents, "parents", self)
         self.local_grads = tuple(real_number(g, "local_grads entry", label)
                                  for g in _tuple(local_grads, "local_grads", self))
@@ -121,28 +123,26 @@ class Value:
     @property
     def op(self) -> str:
         """What made this node: "+", "tanh", "* 3" (a number folded in), "" for a leaf."""
-        op = self._op
-        # NOTE: a built-in node stores its record of the table and its number, and the
-        # text is made here, on read: formatting the number costs more than the rest of
-        # the operation, on every node of x * -1 + 0.5.
-        return op.text(self._const) if type(op) is Op else op
+        # NOTE: the text is made here, on read: formatting the number costs more than the
+        # rest of the operation, on every node of x * -1 + 0.5.
+        return _op_text(self._op)
 
     @op.setter
     def op(self, text: str) -> None:
         """Renaming a node makes it a custom operation: its text no longer names a rule."""
         self._op = _text(text, "op")
-        self._const = None
 
     @property
     def kind(self) -> Optional[Op]:
         """The operation's record in `tinygrad_bp.ops.OPS`; None for a leaf or a custom op."""
         op = self._op
-        return op if type(op) is Op else None
+        return op if type(op) is Op else op[0] if type(op) is tuple else None
 
     @property
     def const(self) -> Optional[float]:
         """The number folded into this node (3.0 in `a * 3`), or None."""
-        return self._const
+        op = self._op
+        return op[1] if type(op) is tuple else None
 
     @property
     def is_leaf(self) -> bool:
@@ -315,23 +315,24 @@ _MAX_INT = int(sys.float_info.max)          # the largest int with a finite floa
 _EXP_MAX = math.log(sys.float_info.max)    # exp(x) is a finite float for x ≤ this
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
-          c: Optional[float]) -> Value:
-    """A node of a built-in operation `op` (with `c` folded in): its inputs are already
-    checked, its outputs not."""
+def _node(data: float, parents: tuple, local_grads: tuple,
+          op: Union[Op, Tuple[Op, float]]) -> Value:
+    """A node of a built-in operation: its inputs are already checked, its outputs not.
+
+    `op` is the operation's record, or (record, folded number): see `Value.op`.
+    """
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
     # whose value or local derivative is not a finite float is an error, not a node. (From
     # finite operands a local derivative can become ±inf but never nan.)
     if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
         names = ", ".join(describe(p) for p in parents)
-        raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
+        raise OverflowError(f"{_op_text(op)!r} of {names} overflows a float: value {data}, "
                             f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node._op = op
-    node._const = c
     node.parents = parents
     node.local_grads = local_grads
     return node
@@ -404,6 +405,13 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
         raise ValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
                          f"power is not a real number")
     return out
+
+
+def _op_text(op: Union[str, Op, Tuple[Op, float]]) -> str:
+    """The text of an op stored as text, as a record, or as (record, folded number)."""
+    if type(op) is tuple:
+        return op[0].text(op[1])
+    return op.text(None) if type(op) is Op else op
 
 
 def _written(left: Operand, right: Operand) -> str:
@@ -481,7 +489,7 @@ def _build_methods() -> None:
 
         a = self.data; b = other.data
         out = a * b
-        return _node(out, (self, other), (b, a), OP, None)
+        return _node(out, (self, other), (b, a), OP)
     """
     methods: Dict[str, List[Op]] = {}
     for op in OPS.values():
@@ -523,8 +531,8 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
         lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
     lines += [f"    {statement}" for statement in op.forward.split("; ")]
-    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), OP{tag}, "
-                 f"{'c' if op.folded else 'None'})")
+    kind = f"(OP{tag}, c)" if op.folded else f"OP{tag}"
+    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), {kind})")
     return lines
 
 
