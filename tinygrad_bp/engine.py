@@ -55,8 +55,9 @@ class Value:
     """
 
     # NOTE: `_op` is the op's text for a leaf or a custom op; for a built-in operation its
-    # record of the table, or (record, folded number): a seventh slot for the number would
-    # move every Value into the next size class of Python's allocator.
+    # record of the table, or (its name, folded number): a seventh slot for the number
+    # would move every Value into the next size class of Python's allocator, and a pair
+    # holding the record would be one more object for the garbage collector to track.
     __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
@@ -136,7 +137,7 @@ class Value:
     def kind(self) -> Optional[Op]:
         """The operation's record in `tinygrad_bp.ops.OPS`; None for a leaf or a custom op."""
         op = self._op
-        return op if type(op) is Op else op[0] if type(op) is tuple else None
+        return op if type(op) is Op else OPS[op[0]] if type(op) is tuple else None
 
     @property
     def const(self) -> Optional[float]:
@@ -316,10 +317,10 @@ _EXP_MAX = math.log(sys.float_info.max)    # exp(x) is a finite float for x ≤ 
 
 
 def _node(data: float, parents: tuple, local_grads: tuple,
-          op: Union[Op, Tuple[Op, float]]) -> Value:
+          op: Union[Op, Tuple[str, float]]) -> Value:
     """A node of a built-in operation: its inputs are already checked, its outputs not.
 
-    `op` is the operation's record, or (record, folded number): see `Value.op`.
+    `op` is the operation's record, or (its name, folded number): see `Value.__slots__`.
     """
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
     # whose value or local derivative is not a finite float is an error, not a node. (From
@@ -407,10 +408,10 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
     return out
 
 
-def _op_text(op: Union[str, Op, Tuple[Op, float]]) -> str:
-    """The text of an op stored as text, as a record, or as (record, folded number)."""
+def _op_text(op: Union[str, Op, Tuple[str, float]]) -> str:
+    """The text of an op stored as text, as a record, or as (name, folded number)."""
     if type(op) is tuple:
-        return op[0].text(op[1])
+        return OPS[op[0]].text(op[1])
     return op.text(None) if type(op) is Op else op
 
 
@@ -531,7 +532,7 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
         lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
     lines += [f"    {statement}" for statement in op.forward.split("; ")]
-    kind = f"(OP{tag}, c)" if op.folded else f"OP{tag}"
+    kind = f"({op.name!r}, c)" if op.folded else f"OP{tag}"
     lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), {kind})")
     return lines
 
