@@ -5,23 +5,18 @@ labels and default weights, and by `tinygrad_bp.nn.article_network`. The expecte
 numbers come from a forward pass in plain floats, not from the engine.
 """
 
-import math
-
 import pytest
 
 from tinygrad_bp import Value, check, explain
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import article_network
 
+from helpers import labelled, sigmoid
+
 W = [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
 B = [0.35, 0.35, 0.35, 0.60, 0.60]
 X = [0.05, 0.10]
 Y = [0.01, 0.99]
-
-
-def labelled(value, label):
-    value.label = label
-    return value
 
 
 def network_by_hand():
@@ -44,10 +39,6 @@ def network_by_hand():
 def network_from_nn():
     net, x, y = article_network()
     return mse(net(x), y)
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def forward_by_hand():

@@ -8,10 +8,7 @@ import pytest
 from tinygrad_bp import Value, check, trace
 from tinygrad_bp.checking import CheckReport, LabelError
 
-
-def labelled(value, label):
-    value.label = label
-    return value
+from helpers import labelled
 
 
 def graph():

@@ -7,10 +7,7 @@ import pytest
 from tinygrad_bp import Value, explain
 from tinygrad_bp.checking import Explanation, LabelError, OneStep, PathLimitError
 
-
-def labelled(value, label):
-    value.label = label
-    return value
+from helpers import labelled
 
 
 def chain():

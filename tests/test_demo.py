@@ -1,16 +1,15 @@
 """`tinygrad-bp demo`: the article replayed, end to end through a real subprocess."""
 
-import math
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from tinygrad_bp.demo import replay
+from tinygrad_bp import demo
+from tinygrad_bp.cli import main
+from tinygrad_bp.demo import draw, replay
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
+from helpers import sigmoid
 
 
 def article_by_hand():
@@ -126,3 +125,24 @@ def test_svg_path_without_the_svg_suffix_is_bad_usage_before_any_output(run_cli,
     assert result.returncode == 2
     assert result.stdout == ""
     assert "must end in .svg" in result.stderr
+
+
+def test_draw_writes_both_pictures_and_returns_the_report_lines(tmp_path):
+    lines = draw(tmp_path / "net.svg")
+    assert lines[1].endswith(f"wrote {tmp_path / 'net.svg'}")
+    assert lines[2].endswith(f"wrote {tmp_path / 'net-network.svg'}")
+    for name in ("net.svg", "net-network.svg"):
+        assert ET.parse(tmp_path / name).getroot().tag.endswith("svg")
+
+
+def test_replay_ends_with_the_lines_of_draw(tmp_path):
+    assert list(replay(svg=tmp_path / "a.svg"))[-3:] == draw(tmp_path / "a.svg")
+
+
+def test_an_error_in_the_text_is_not_reported_as_a_failed_drawing(monkeypatch, tmp_path):
+    def broken(lr, svg):
+        raise ValueError("the text broke")
+        yield                                   # a generator, like replay
+    monkeypatch.setattr(demo, "replay", broken)
+    with pytest.raises(ValueError, match="the text broke"):
+        main(["demo", "--svg", str(tmp_path / "a.svg")])

@@ -1,10 +1,7 @@
 """draw_network: the article's figure 1 for any MLP, checked from the DOT source against the
 engine, and rendered by both renderers (Debian's dot, graphviz-pure)."""
 
-import os
 import re
-import shutil
-import sysconfig
 import xml.etree.ElementTree as ElementTree
 
 import graphviz
@@ -18,22 +15,15 @@ from tinygrad_bp.viz import (MAX_WEIGHTS, ComputationGraph, GraphTooLarge, draw_
                              draw_network, render)
 from tinygrad_bp.viz.dot import HIGHLIGHT
 
-SVG = "{http://www.w3.org/2000/svg}"
-DEBIAN_DOT = shutil.which("dot")
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts")) \
-    or shutil.which("graphviz-pure")
+from helpers import SVG
+from renderers import need_dot, need_pure
 STATEMENT = re.compile(r'^\s*(\w+)(?:\s*->\s*(\w+))?\s*\[(.*)\]\s*$')
 ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 
 
 def renderer(which):
     """The renderer's path, or a skip (a failure when CI demands Graphviz's dot)."""
-    path = DEBIAN_DOT if which == "dot" else PURE
-    if path is None:
-        if which == "dot" and os.environ.get("TINYGRAD_BP_REQUIRE_DOT") == "1":
-            pytest.fail("TINYGRAD_BP_REQUIRE_DOT=1 but Graphviz's dot is not on PATH")
-        pytest.skip(f"{which} is not installed here")
-    return path
+    return need_dot() if which == "dot" else need_pure()
 
 
 RENDERERS = ["dot", "graphviz-pure"]

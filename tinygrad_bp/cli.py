@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+from tinygrad_bp.errors import TinygradBPError
 from tinygrad_bp.ops import FUNCTIONS
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
@@ -62,17 +63,19 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
-    from tinygrad_bp.demo import replay
+    from tinygrad_bp.demo import draw, replay
 
     if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
         return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
+    for line in replay(lr=args.lr, svg=None):
+        print(line, flush=True)
+    if args.svg is None:
+        return 0
     try:
-        for line in replay(lr=args.lr, svg=args.svg):
-            print(line, flush=True)
-    except BrokenPipeError:
-        raise                           # not the drawing: see main()
+        lines = draw(args.svg)
     except (ImportError, RuntimeError, OSError, ValueError) as error:
         return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
+    print("\n".join(lines))
     return 0
 
 
@@ -170,13 +173,15 @@ def _run_grad(args: argparse.Namespace) -> int:
 def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph = commands.add_parser(
         "graph", help="draw the computation graph of an expression or of the article's network",
-        description="Evaluate EXPR at the given point, run backward(), print the value and each "
-                    "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
-                    ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
-                    f"minus, parentheses and {' '.join(FUNCTIONS)}.",
-        epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
-               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg"
-               "  |  tinygrad-bp graph --network --view neurons -o net.svg")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Evaluate EXPR at the given point, run backward(), print the value and each\n"
+                    "variable's gradient, and draw the graph (format from the -o suffix: .svg,\n"
+                    ".png, .jpg, .pdf or .dot). EXPR may use numbers, variables, + - * / **,\n"
+                    f"unary minus, parentheses and {' '.join(FUNCTIONS)}.",
+        epilog="examples:\n"
+               "  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg\n"
+               "  tinygrad-bp graph --network --highlight w1 -o net.svg\n"
+               "  tinygrad-bp graph --network --view neurons -o net.svg")
     graph.add_argument("expression", nargs="?", metavar="EXPR",
                        help="the expression, e.g. 'tanh(a * b + exp(a))'")
     graph.add_argument("--at", metavar="BINDINGS", default="",
@@ -189,7 +194,8 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
                             "--network, one circle per neuron and one labelled arrow per "
                             "weight, as the article's figure 1")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
-                       help="the file to write: .svg, .png, .pdf or .dot")
+                       help="the file to write: .svg, .png, .jpg, .pdf (Graphviz's dot only) "
+                            "or .dot")
     graph.add_argument("--edge-labels", action="store_true",
                        help="write each edge's local derivative on it")
     graph.add_argument("--highlight", metavar="LABEL",
@@ -199,8 +205,11 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--no-clusters", action="store_true",
                        help="do not box the neurons and layers of a network")
     graph.add_argument("--max-nodes", type=_positive_int, metavar="N",
-                       help="refuse pictures of more than N nodes, Values plus operations "
-                            "(default 2000)")
+                       help="refuse pictures whose layout has more than N nodes: Values, "
+                            "operations, and the bends of long edges (default 2000)")
+    graph.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                       help="stop the renderer after this long (default: "
+                            "$TINYGRAD_BP_RENDER_TIMEOUT, else 60)")
     graph.set_defaults(run=_run_graph)
 
 
@@ -227,6 +236,7 @@ def _run_graph(args: argparse.Namespace) -> int:
                               "--view graph only", 2)
     if args.network:
         root, shown, article = _article_cost()
+        name = root.label
     else:
         try:
             expression = _read(parse, args.expression, "EXPR")
@@ -238,27 +248,42 @@ def _run_graph(args: argparse.Namespace) -> int:
             root.backward()
         except (ValueError, ArithmeticError) as error:
             return _fail("graph", f"computation failed: {error}", 1)
+        name = root.label or "value"
+        if not root.label:              # the picture and its messages name it as typed
+            root.label = _shortened(expression.text.strip())
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     try:
         if args.view == "neurons":
             drawing = viz.draw_network(*article, highlight=args.highlight, rankdir=args.rankdir)
-            path = viz.render(drawing, args.output)
+            path = viz.render(drawing, args.output, timeout=args.timeout)
         else:
             path = viz.render(root, args.output, rankdir=args.rankdir,
                               edge_labels=args.edge_labels, highlight=args.highlight,
-                              clusters=not args.no_clusters, **limit)
+                              clusters=not args.no_clusters, timeout=args.timeout, **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
+    except viz.RenderTimeout as error:
+        return _fail("graph", f"drawing failed: {error} (here: --timeout)", 1)
+    except viz.FormatUnavailable as error:
+        return _fail("graph", str(error), 2)
     except ValueError as error:             # --highlight names no node, or several
         return _fail("graph", str(error), 2)
     except (RuntimeError, OSError) as error:
         return _fail("graph", f"drawing failed: {error}", 1)
-    print(f"{root.label or 'value'} = {root.data!r}")
+    print(f"{name} = {root.data!r}")
     for leaf in shown:
         print(f"{leaf.label}.grad = {leaf.grad!r}")
     print(f"wrote {path}")
     return 0
+
+
+def _shortened(text: str, width: int = 40) -> str:
+    """`text`, its middle elided with … when it is longer than `width` characters."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) * 3 // 4
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
 
 
 def _article_cost() -> tuple:
@@ -328,7 +353,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # --- shared by the commands: reading arguments, reporting failures
 
-class _UsageError(Exception):
+class _UsageError(TinygradBPError):
     """Bad usage of a command: reported on stderr with exit status 2."""
 
 

@@ -13,7 +13,8 @@ in the article's order:
 7. the graph of C with the chain-rule path of w7 highlighted, as SVG, and beside it the
    network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`).
 
-`replay()` yields the report line by line, so a command line shows it as it goes.
+`replay()` yields the report line by line, so a command line shows it as it goes;
+`draw()` is its section 7 alone, so that a caller can tell a failed drawing apart.
 """
 
 from __future__ import annotations
@@ -74,14 +75,23 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
     yield ""
     yield from _sgd_step(net, x, y, lr)
     if svg is not None:
-        from tinygrad_bp import viz  # NOTE: only here: drawing is the one part that needs graphviz
+        yield from draw(svg)
 
-        yield ""
-        path = viz.render(C, svg, highlight=nodes["w7"])
-        yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
-        figure = viz.render(viz.draw_network(net, x, y, highlight="w7"), network_picture(svg))
-        yield f"   The network as the article's figure 1, the same gradients on its arrows: " \
-              f"wrote {figure}"
+
+def draw(svg: Union[str, Path]) -> List[str]:
+    """Section 7 of `replay`: draw the graph of C, the paths from w7 highlighted, into
+    `svg`, and the network beside it (`network_picture`); return the report's lines.
+    Drawing errors propagate (no graphviz, no renderer, a directory that does not exist)."""
+    from tinygrad_bp import viz  # NOTE: only here: drawing is the one part that needs graphviz
+
+    net, x, y = article_network()
+    C = mse(net(x), y)
+    C.backward()
+    path = viz.render(C, svg, highlight="w7")
+    figure = viz.render(viz.draw_network(net, x, y, highlight="w7"), network_picture(svg))
+    return ["", f"7. Graph of C with the path from w7 highlighted: wrote {path}",
+            f"   The network as the article's figure 1, the same gradients on its arrows: "
+            f"wrote {figure}"]
 
 
 def network_picture(svg: Union[str, Path]) -> Path:

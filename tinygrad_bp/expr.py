@@ -33,6 +33,7 @@ import warnings
 from typing import Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
+from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.ops import FUNCTIONS
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -57,7 +58,7 @@ _CONSTRUCTS = {
 Operand = Union[Value, float]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(BPValueError):
     """An expression or binding that is not allowed, with the 1-based `column` of the fault."""
 
     def __init__(self, message: str, column: int) -> None:
@@ -66,7 +67,7 @@ class ExpressionError(ValueError):
         self.column = column
 
 
-class BindingError(ValueError):
+class BindingError(BPValueError):
     """Variables and bindings that do not match: a variable without a value, or the reverse."""
 
 
@@ -98,6 +99,9 @@ class Expression:
         return root if isinstance(root, Value) else Value(root)
 
     def _check_bound(self, names: Mapping[str, object]) -> None:
+        if not isinstance(names, Mapping):
+            raise BPTypeError(f"the variables of {self.text!r} are given as a dict "
+                              f"{{name: value}}, got {type(names).__name__} {names!r}")
         unbound = [name for name in self.variables if name not in names]
         if unbound:
             raise BindingError(f"no value for {', '.join(unbound)} in {self.text!r}: "
@@ -113,7 +117,7 @@ def parse(text: str) -> Expression:
     Precedence is Python's: `**` binds tighter than unary minus, so `-2**a` is `-(2**a)`.
     """
     if not isinstance(text, str):
-        raise TypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+        raise BPTypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
     stripped = text.strip()
     # NOTE: the parser sees the stripped text; leading blanks shift every column.
     shift = len(text) - len(text.lstrip())
@@ -145,7 +149,7 @@ def parse_bindings(text: str) -> Dict[str, float]:
     a name bound twice.
     """
     if not isinstance(text, str):
-        raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
+        raise BPTypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
     bindings: Dict[str, float] = {}
     if not text.strip():
         return bindings
@@ -184,6 +188,9 @@ def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Val
         >>> bind(parse("a * b"), {"b": -3.0, "a": 2.0})
         {'a': Value(label='a', data=2, grad=0), 'b': Value(label='b', data=-3, grad=0)}
     """
+    if not isinstance(expression, Expression):
+        raise BPTypeError(f"bind needs an Expression (from parse), got "
+                          f"{type(expression).__name__} {expression!r}")
     expression._check_bound(bindings)
     unused = [name for name in bindings if name not in expression.variables]
     if unused:

@@ -9,11 +9,13 @@ from typing import Iterable, List, Mapping, NamedTuple, Tuple, Union
 from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import agrees, derivative_name, fmt, node_name, plural, wrapped
 from tinygrad_bp.engine import Value, count_paths, find, gradients as gradients_of
+from tinygrad_bp.errors import BPValueError
+from tinygrad_bp.layout import positive_int
 
 _WIDTH = 100        # the widest equation line before factors go one per line
 
 
-class PathLimitError(ValueError):
+class PathLimitError(BPValueError):
     """More paths from the root to a node than `explain` was allowed to write out."""
 
 
@@ -138,6 +140,7 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     small: ∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u over the consumers u of v.
     """
     nodes = trace_root(root, "explain")
+    positive_int(max_paths, "max_paths")
     node = find(root, [node], nodes)[0]
     if one_step:
         return _one_step(root, node, nodes)

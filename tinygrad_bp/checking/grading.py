@@ -7,11 +7,13 @@ import math
 from typing import Dict, List, Mapping, NamedTuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
-from tinygrad_bp.checking.functional import is_number
+from tinygrad_bp.checking.functional import is_number, tolerance
 from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
                                          node_name, wrapped)
 from tinygrad_bp.engine import Number, Value, find, gradients as gradients_of, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import positive_int
 
 
 class CheckRow(NamedTuple):
@@ -97,14 +99,22 @@ def check(root: Value, expected: Mapping[Target, Number], *, rtol: float = 1e-4,
         (True, False)
     """
     nodes = trace_root(root, "check")
+    if not isinstance(expected, Mapping):
+        raise BPTypeError(f"check takes your gradients as a dict {{label or Value: ∂root/∂v}}, "
+                          f"got {type(expected).__name__} {expected!r}")
+    rtol, atol = tolerance(rtol, "rtol"), tolerance(atol, "atol")
+    positive_int(max_paths, "max_paths")
     targets = find(root, list(expected), nodes)
     gradients = gradients_of(root)
     rows = []
     for key, node in zip(expected, targets):
         hand = expected[key]
-        if not is_number(hand) or not math.isfinite(hand):
-            raise TypeError(f"the expected gradient for {node_name(node)} must be a finite "
-                            f"number, got {type(hand).__name__} {hand!r}")
+        if not is_number(hand):
+            raise BPTypeError(f"the expected gradient for {node_name(node)} must be a finite "
+                              f"number, got {type(hand).__name__} {hand!r}")
+        if not math.isfinite(hand):
+            raise BPValueError(f"the expected gradient for {node_name(node)} must be a finite "
+                               f"number, got {hand!r}")
         engine = gradients[node]
         rows.append(CheckRow(node_name(node), node, float(hand), engine, abs(hand - engine),
                              agrees(hand, engine, rtol, atol)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 
-from tinygrad_bp.checking.functional import (Gradients, arg_names, call, function_name,
-                                             is_number)
+from tinygrad_bp.checking.functional import (Gradients, arg_names, call, check_function,
+                                             function_name, is_number, tolerance)
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt
 from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 
 
 def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
@@ -24,6 +25,7 @@ def numerical_grad(f: Callable[..., Union[Value, float]], *xs: Number,
         >>> round(numerical_grad(lambda x: x * x, 3.0), 6)
         6.0
     """
+    check_function(f, "numerical_grad")
     estimates = _central_differences(f, xs, arg_names(f, len(xs)), eps)
     return estimates[0] if len(xs) == 1 else tuple(estimates)
 
@@ -84,7 +86,7 @@ class GradcheckReport(Report):
                 f"failed={failed})")
 
 
-class GradcheckError(AssertionError):
+class GradcheckError(TinygradBPError, AssertionError):
     """Raised by `gradcheck(..., raise_on_failure=True)`; `.report` holds the whole report."""
 
     def __init__(self, report: GradcheckReport) -> None:
@@ -113,6 +115,8 @@ def gradcheck(f: Callable[..., Value], *xs: Number, rtol: float = 1e-5, atol: fl
         >>> bool(report), [row.name for row in report.rows]
         (True, ['x', 'y'])
     """
+    check_function(f, "gradcheck")
+    rtol, atol = tolerance(rtol, "rtol"), tolerance(atol, "atol")
     names = arg_names(f, len(xs)) if names is None else _given_names(names, len(xs))
     leaves = [Value(x, label=name) for x, name in zip(xs, names)]
     root = call(f, leaves, {})
@@ -139,8 +143,8 @@ def _data(result: object, f: Callable[..., object]) -> float:
         return result.data
     if is_number(result):
         return float(result)
-    raise TypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}: "
-                    f"numerical_grad needs a Value or a number")
+    raise BPTypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}: "
+                      f"numerical_grad needs a Value or a number")
 
 
 def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> List[Value]:
@@ -150,10 +154,12 @@ def _leaves(xs: Sequence[Number], names: Sequence[str], i: int, h: float) -> Lis
 
 
 def _step(x: Number, eps: float) -> float:
-    if not (is_number(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    if not is_number(eps):
+        raise BPTypeError(f"eps must be a positive number, got {type(eps).__name__} {eps!r}")
+    if not eps > 0.0:
+        raise BPValueError(f"eps must be a positive number, got {eps!r}")
     if not is_number(x):
-        raise TypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"inputs must be numbers (int or float), got {type(x).__name__} {x!r}")
     return eps * max(1.0, abs(x))
 
 
@@ -174,6 +180,8 @@ def _kinks(root: Value, leaves: List[Value], steps: List[float]) -> List[bool]:
 
 def _given_names(names: Sequence[str], count: int) -> List[str]:
     names = list(names)
-    if len(names) != count or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"names must be {count} strs, one per input, got {names!r}")
+    if not all(isinstance(name, str) for name in names):
+        raise BPTypeError(f"names must be {count} strs, one per input, got {names!r}")
+    if len(names) != count:
+        raise BPValueError(f"names must be {count} strs, one per input, got {names!r}")
     return names
