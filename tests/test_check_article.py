@@ -111,7 +111,7 @@ def test_check_accepts_the_four_equations(network):
 
 @pytest.mark.parametrize("network", NETWORKS)
 def test_check_reports_a_wrong_hand_derived_w1(network):
-    report = check(network(), {**deltas_by_hand(), "w1": 0.0005})
+    report = check(network(), {**deltas_by_hand(), "w1": 0.0009})    # engine: 0.000532
     assert [row.name for row in report.failures] == ["w1"]
     assert report.starts == ["w1"]
     assert "the given gradients between it and C hold (z_o1, z_o2, z_h1" in str(report)

@@ -100,11 +100,12 @@ WRONG_TYPES = [
     case(TypeError, lambda: explain(Y, 1), "explain of a node given as a number"),
     case(TypeError, lambda: explain(Y, "x", max_paths=1.5), "explain max_paths a float"),
     case(TypeError, lambda: check(Y, 3.0), "check of a number instead of a dict"),
-    case(TypeError, lambda: check(Y, {"x": "3"}), "check of an expected str"),
+    case(TypeError, lambda: check(Y, {"x": [3.0]}), "check of an expected list"),
 ]
 
 WRONG_VALUES = [
     case(ValueError, lambda: Value(float("nan")), "Value of nan"),
+    case(ValueError, lambda: check(Y, {"x": "three"}), "check of an expected str not a number"),
     case(ValueError, lambda: Value(1.0, parents=(BIG,), local_grads=()), "one local_grad short"),
     case(ValueError, lambda: Value(-1.0).log(), "log of a negative number"),
     case(ValueError, lambda: Value(-2.0) ** Value(0.5), "a negative base to a Value exponent"),
