@@ -66,6 +66,10 @@ def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
     `out` is f's value as a float and `grads` holds ∂out/∂argument for every argument,
     shaped like it (a float for a number, a list for a list).
 
+    `f` may call `grad` on its Values: the gradient is itself a graph of built-in
+    operations, so it compiles like any other, and the replay's `grads` are then second
+    derivatives (`compile(lambda x: grad(g)(x), 0.5)` gives g'(x) and g''(x)).
+
     Raises ValueError when `f`'s graph has a node compile cannot regenerate (a custom
     op) or a leaf that is not one of the arguments (a Value captured from outside:
     pass it in as an argument so that the replay reads its current value).

@@ -143,21 +143,23 @@ def _named_gradients(root: Value, wrt: Mapping[Value, str], name: str) -> Dict[V
     top = wrapped(root.label or name)
     forward = trace(root)
     old = set(forward)
-    named = [(v, wrt.get(v) or node_name(v)) for v in reversed(forward)
-             if v in wrt or (v.parents or v.label) and not v.label.startswith("∂")]
-    result = {v: Value(0.0, label=f"∂{top}/∂{wrapped(label)}") for v, label in wrt.items()
-              if v not in old}
-    for v, label in named:
-        derivative = f"∂{top}/∂{wrapped(label)}"
+    names = {v: wrt.get(v) or node_name(v) for v in reversed(forward)
+             if v in wrt or (v.parents or v.label) and not v.label.startswith("∂")}
+    names.update(wrt)                   # arguments f did not use too
+    result = {}
+    for v, label in names.items():
         value = found.get(v, 0.0)
-        if not isinstance(value, Value):
-            value = Value(value, label=derivative) if v in wrt else value
-        elif value not in old and not value.label:
-            value.label = derivative
+        if v in wrt and not isinstance(value, Value):
+            # NOTE: a constant gradient c is built as 0·v + c, a node whose derivative is 0:
+            # a new leaf would be a constant from outside the arguments, which compile
+            # (rightly, for a captured Value) refuses to replay.
+            value = v * 0.0 + value
+        if isinstance(value, Value) and value not in old and not value.label:
+            value.label = f"∂{top}/∂{wrapped(label)}"
         if v in wrt:
             result[v] = value
-    for v, label in named:
-        value = found.get(v)
+    for v, label in names.items():
+        value = result.get(v, found.get(v))
         if isinstance(value, Value) and value not in old:
             _label_parts(value, f"∂{top}/∂{wrapped(label)}·…", old)
     return result
