@@ -217,6 +217,12 @@ def test_second_order_gradcheck_passes_a_right_engine():
     assert report and len(report.rows) == 4, str(report)
 
 
+@given(inputs, steps)
+def test_second_order_gradcheck_passes_on_random_graphs_with_its_default_tolerances(xs, recipe):
+    report = gradcheck(random_graph(recipe), *xs, order=2)
+    assert all(row.passed or row.kink for row in report.rows), str(report)
+
+
 def test_second_order_gradcheck_names_rows_by_pair_of_inputs():
     report = gradcheck(lambda x, y: x * y, 1.0, 2.0, order=2)
     assert [row.name for row in report.rows] == ["∂²f/∂x²", "∂²f/∂x∂y", "∂²f/∂y∂x", "∂²f/∂y²"]
