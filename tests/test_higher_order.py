@@ -4,7 +4,6 @@ import math
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from tinygrad_bp import Value, compile, grad, gradcheck, hessian, value_and_grad
 from tinygrad_bp.backprop import backprop

@@ -107,15 +107,23 @@ def hessian(f: Callable[..., Value],
                               f"for second derivatives as Values compose grad: "
                               f"grad(grad(f))")
         picked, _, leaves, root = _traced(f, argnums, args, kwargs)
-        first = gradients_of(root, create_graph=True)
-        rows = []
-        for i in picked:
-            slope = first.get(leaves[i], 0.0)
-            second = gradients_of(slope) if isinstance(slope, Value) else {}
-            rows.append([second.get(leaves[j], 0.0) for j in picked])
-        return rows
+        seconds = second_derivatives(root, [leaves[i] for i in picked])
+        return [[seconds[leaves[i]].get(leaves[j], 0.0) for j in picked] for i in picked]
 
     return _named(hessian_f, "hessian", f)
+
+
+def second_derivatives(root: Value, nodes: Sequence[Value]) -> Dict[Value, Dict[Value, float]]:
+    """For each node u of `nodes`, {v: ∂²root/∂u∂v} for the nodes v that ∂root/∂u depends
+    on (the others: 0). One reverse pass builds every ∂root/∂u as a graph (the table's
+    differentiable rules), and one float reverse pass over each differentiates it."""
+    first = gradients_of(root, create_graph=True)
+    found: Dict[Value, Dict[Value, float]] = {}
+    for u in nodes:
+        if u not in found:
+            slope = first.get(u, 0.0)
+            found[u] = gradients_of(slope) if isinstance(slope, Value) else {}
+    return found
 
 
 def _traced(f: Callable[..., Value], argnums: Argnums, args: Sequence[object],

@@ -13,7 +13,8 @@ import math
 from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.explaining import Explanation, OneStep, PathLimitError, explain
-from tinygrad_bp.checking.functional import derivative_order, is_number, tolerance
+from tinygrad_bp.checking.functional import (derivative_order, is_number, second_derivatives,
+                                             tolerance)
 from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.numerical import second_name
 from tinygrad_bp.checking.report import (Report, agrees, all_of, columns, derivative_name, fmt,
@@ -161,8 +162,9 @@ class CheckReport(Report):
                 f"wrong={[row.name for row in self.failures]}, starts={self.starts})")
 
 
-def check(root: Value, expected: Mapping[Union[Target, Tuple[Target, Target]], Union[Number, str]],
-          *, rtol: Optional[float] = None, atol: Optional[float] = None,
+def check(root: Value,
+          expected: Mapping[Union[Target, Tuple[Target, Target]], Union[Number, str]], *,
+          rtol: Optional[float] = None, atol: Optional[float] = None,
           max_paths: int = 1000, order: int = 1) -> CheckReport:
     """Grade hand-derived gradients ∂root/∂v of leaves or inner nodes, named by label or Value.
 
@@ -273,17 +275,10 @@ def _second_derivatives(root: Value, expected: Mapping[object, object],
                                f"of nodes, got {key!r}")
         pairs.append(pair)
     found = find(root, [target for pair in pairs for target in pair], nodes)
-    first = gradients_of(root, create_graph=True)
-    seconds: Dict[Value, Dict[Value, float]] = {}
-    graded = []
+    seconds = second_derivatives(root, found[::2])
     top = wrapped(node_name(root))
-    for key, u, v in zip(expected, found[::2], found[1::2]):
-        if u not in seconds:
-            slope = first.get(u, 0.0)
-            seconds[u] = gradients_of(slope) if isinstance(slope, Value) else {}
-        graded.append((key, second_name(top, node_name(u), node_name(v)), v,
-                       seconds[u].get(v, 0.0)))
-    return graded
+    return [(key, second_name(top, node_name(u), node_name(v)), v, seconds[u].get(v, 0.0))
+            for key, u, v in zip(expected, found[::2], found[1::2])]
 
 
 def _units_off(hand: Written, engine: float) -> int:

@@ -8,7 +8,7 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from tinygrad_bp.checking.functional import (Gradients, arg_names, call, check_function,
                                              derivative_order, function_name, is_number,
-                                             tolerance)
+                                             second_derivatives, tolerance)
 from tinygrad_bp.checking.report import Report, agrees, all_of, columns, fmt, wrapped
 from tinygrad_bp.engine import Number, Value, gradients as gradients_of, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
@@ -179,19 +179,15 @@ def _second_derivatives(f: Callable[..., Value], xs: Sequence[Number], names: Se
                         leaves: List[Value], root: Value, steps: List[float],
                         kinks: List[bool]) -> List[Tuple[str, float, float, float, bool]]:
     """(name, analytic, numerical, step, kink) for each ∂²f/∂x_i∂x_j, row by row."""
-    first = gradients_of(root, create_graph=True)
-    analytic = []
-    for leaf in leaves:
-        slope = first.get(leaf, 0.0)
-        second = gradients_of(slope) if isinstance(slope, Value) else {}
-        analytic.append([second.get(other, 0.0) for other in leaves])
+    seconds = second_derivatives(root, leaves)
     numerical = []          # numerical[j][i]: ∂g_i/∂x_j by central differences
     for j, h in enumerate(steps):
         up, down = (_gradient(f, _leaves(xs, names, j, step)) for step in (h, -h))
         numerical.append([(u - d) / (2.0 * h) for u, d in zip(up, down)])
     top = wrapped(root.label or "f")
-    return [(second_name(top, names[i], names[j]), analytic[i][j], numerical[j][i],
-             steps[j], kinks[j]) for i in range(len(xs)) for j in range(len(xs))]
+    return [(second_name(top, names[i], names[j]), seconds[leaves[i]].get(leaves[j], 0.0),
+             numerical[j][i], steps[j], kinks[j])
+            for i in range(len(xs)) for j in range(len(xs))]
 
 
 def second_name(top: str, first: str, second: str) -> str:
