@@ -43,7 +43,8 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
         "graph", help="draw the computation graph of an expression or of the article's network",
         description="Evaluate EXPR at the given point, run backward(), print the value and each "
                     "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
-                    ".png, .pdf or .dot). EXPR may use numbers, variables, + - * / **, unary "
+                    ".png, .pdf or .dot; .html: a page that steps through the forward and "
+                    "the backward pass). EXPR may use numbers, variables, + - * / **, unary "
                     "minus, parentheses and exp log tanh sigmoid relu.",
         epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
                "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
@@ -55,7 +56,7 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
                        help="draw the article's 2-3-2 network with its quadratic cost C "
                             "instead of EXPR")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
-                       help="the file to write: .svg, .png, .pdf or .dot")
+                       help="the file to write: .svg, .png, .pdf, .dot or .html")
     graph.add_argument("--edge-labels", action="store_true",
                        help="write each edge's local derivative on it")
     graph.add_argument("--highlight", metavar="LABEL",
@@ -101,10 +102,12 @@ def _run_graph(args: argparse.Namespace) -> int:
             return _fail("graph", f"computation failed: {error}", 1)
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
+    # NOTE: passed only when given, so that each format keeps its own default (the
+    # step-through page shows the local derivatives unless told otherwise).
+    labels = {"edge_labels": True} if args.edge_labels else {}
     try:
-        path = viz.render(root, args.output, rankdir=args.rankdir,
-                          edge_labels=args.edge_labels, highlight=args.highlight,
-                          clusters=not args.no_clusters, **limit)
+        path = viz.render(root, args.output, rankdir=args.rankdir, highlight=args.highlight,
+                          clusters=not args.no_clusters, **labels, **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
     except ValueError as error:             # --highlight names no node, or several
@@ -345,6 +348,9 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
                          help=f"where to write the graph (default: {DEFAULT_SVG})")
     picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
                          help="do not draw the graph")
+    demo.add_argument("--html", metavar="PATH",
+                      help="also write a page that steps through the forward and the backward "
+                           "pass (open it in a browser)")
     demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
                       help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
     demo.set_defaults(run=_run_demo)
@@ -356,8 +362,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
         return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
+    if args.html is not None and Path(args.html).suffix.lower() != ".html":
+        return _fail("demo", f"--html {args.html!r} must end in .html", 2)
     try:
-        for line in replay(lr=args.lr, svg=args.svg):
+        for line in replay(lr=args.lr, svg=args.svg, html=args.html):
             print(line, flush=True)
     except BrokenPipeError:
         raise                           # not the drawing: see main()

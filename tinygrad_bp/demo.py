@@ -10,7 +10,8 @@ in the article's order:
    computed by `tinygrad_bp.backprop` without the engine;
 5. the chain rule for w7 and for w1 written out with numbers (section 5);
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
-7. the graph of C with the chain-rule path of w7 highlighted, as SVG.
+7. the graph of C with the chain-rule path of w7 highlighted, as SVG;
+8. optionally, the page that steps through the forward and the backward pass (HTML).
 
 `replay()` yields the report line by line, so a command line shows it as it goes.
 """
@@ -31,8 +32,10 @@ DEFAULT_SVG = "tinygrad-bp-demo.svg"
 DEFAULT_LR = 0.5
 
 
-def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) -> Iterator[str]:
-    """The article's walk-through as lines of text; writes the graph to `svg` unless None.
+def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG,
+           html: Union[str, Path, None] = None) -> Iterator[str]:
+    """The article's walk-through as lines of text; writes the graph to `svg` unless None,
+    and the step-through page to `html` if given.
 
         >>> lines = list(replay(svg=None))
         >>> lines[0]
@@ -77,6 +80,12 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
         yield ""
         path = viz.render(C, svg, highlight=nodes["w7"])
         yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+    if html is not None:
+        from tinygrad_bp import viz  # NOTE: only here, as for the SVG
+
+        yield ""
+        path = viz.render(C, html)
+        yield f"8. The forward and backward pass step by step, in a browser: wrote {path}"
 
 
 def _gradient_table(net: MLP, reference: Backprop) -> Iterator[str]:

@@ -11,7 +11,7 @@
 The only package of the project that imports `graphviz`; it imports the engine,
 never the reverse. Modules: `viz.dot` builds the DOT graph, `viz.clusters` finds
 the neurons and layers of a network, `viz.renderer` finds and runs Graphviz,
-`viz.files` writes the picture.
+`viz.files` writes the picture, `viz.steps` makes the step-through HTML page.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 from tinygrad_bp.viz.dot import MAX_NODES, ComputationGraph, GraphTooLarge, draw_dot
 from tinygrad_bp.viz.files import FORMATS, render
 from tinygrad_bp.viz.renderer import ENV_VAR, RendererNotFound, RenderError, find_renderer, run_renderer
+from tinygrad_bp.viz.steps import StepsPage, steps_page
 
 __all__ = ["draw_dot", "render", "find_renderer", "run_renderer", "ComputationGraph",
-           "GraphTooLarge", "RendererNotFound", "RenderError", "ENV_VAR", "FORMATS", "MAX_NODES"]
+           "GraphTooLarge", "RendererNotFound", "RenderError", "ENV_VAR", "FORMATS", "MAX_NODES",
+           "steps_page", "StepsPage"]

@@ -10,8 +10,9 @@ from typing import Any, Optional, Union
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
+from tinygrad_bp.viz.steps import steps_page
 
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".html": "html"}
 
 
 def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str] = None,
@@ -19,7 +20,8 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
     """Draw the graph of `root` (see `draw_dot` for the options) into `path`; return it.
 
     The format comes from the suffix: `.svg`, `.png`, `.pdf` (Graphviz's `dot` only),
-    or `.dot`, which is the DOT source itself and needs no renderer. `renderer` is the
+    `.dot`, which is the DOT source itself and needs no renderer, or `.html`, the
+    step-through page of `viz.steps.steps_page`. `renderer` is the
     executable to run; by default `find_renderer()` picks one. The picture is made in
     memory and written to a temporary file beside `path`, then moved over it: a failure
     at any step leaves `path` as it was and no temporary file behind.
@@ -29,6 +31,10 @@ def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str
     if fmt is None:
         raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
                          f"of {', '.join(FORMATS)}")
+    if fmt == "html":
+        _write_atomically(path, steps_page(root, renderer=renderer, **draw_options)
+                          .html.encode("utf-8"))
+        return path
     source = draw_dot(root, **draw_options).source
     if fmt == "dot":
         picture = source.encode("utf-8")
