@@ -312,3 +312,37 @@ def test_the_page_works_with_either_renderers_svg(browser, tmp_path, renderer):
     open_page(browser, path, "#step=end")
     grads = {i: grad for i, _, _, grad, *_ in shown(browser)}
     assert grads == {i: f"{v.grad:.4g}" for i, v in enumerate(trace(cost))}
+
+
+def test_zoom_in_enlarges_the_graph_and_fit_restores_it(browser, pages):
+    open_page(browser, pages("article", fresh_article_cost()))
+    width = browser.find_element("css selector", "#graph svg").rect["width"]
+    browser.find_element("id", "zoom-in").click()
+    zoomed = browser.find_element("css selector", "#graph svg").rect["width"]
+    assert zoomed == pytest.approx(1.25 * width, abs=2)
+    browser.find_element("id", "zoom-fit").click()
+    assert browser.find_element("css selector", "#graph svg").rect["width"] == pytest.approx(width)
+
+
+def test_escape_closes_the_nodes_panel(browser, pages):
+    from selenium.webdriver.common.keys import Keys
+    open_page(browser, pages("article", fresh_article_cost()))
+    browser.find_element("css selector", 'g.node[data-index="0"]').click()
+    assert browser.find_element("id", "details").is_displayed()
+    browser.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+    assert not browser.find_element("id", "details").is_displayed()
+
+
+def test_the_notebook_iframe_runs_the_page(browser, tmp_path):
+    page = steps_page(fresh_article_cost())
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(f"<!DOCTYPE html><html><body>{page._repr_html_()}</body></html>",
+                        encoding="utf-8")
+    browser.get(notebook.as_uri())
+    browser.switch_to.frame(browser.find_element("tag name", "iframe"))
+    try:
+        assert browser.find_element("id", "counter").text == f"step 0 of {len(page.steps) - 1} (start)"
+        browser.find_element("id", "next").click()
+        assert step_text(browser) == page.steps[1]["text"]
+    finally:
+        browser.switch_to.default_content()

@@ -83,7 +83,7 @@
       showNote(edgeGroups[s.edge], s.note);
     }
     var focus = groups[s.kind === "edge" ? s.to : s.node];
-    if (focus && graph.classList.contains("full")) {
+    if (focus && graph.classList.contains("zoomed")) {
       focus.scrollIntoView({ block: "nearest", inline: "nearest" });
     }
   }
@@ -176,11 +176,16 @@
   document.getElementById("close").addEventListener("click", closeDetails);
   speed.addEventListener("change", function () { if (timer !== null) { pause(); play(); } });
   slider.addEventListener("input", function () { pause(); show(+slider.value); });
-  document.getElementById("zoom").addEventListener("click", function (event) {
-    var full = graph.classList.toggle("full");
-    svg.setAttribute("width", full ? svg.getAttribute("data-width") : "100%");
-    event.target.textContent = full ? "fit to window" : "full size";
-  });
+  // Zoom: "fit" scales the picture to the window; + and − scale it by 1.25 from what is shown.
+  function zoom(factor) {
+    var width = factor === null ? null : svg.getBoundingClientRect().width * factor;
+    graph.classList.toggle("zoomed", width !== null);
+    svg.setAttribute("width", width === null ? "100%" : Math.round(width));
+    if (width !== null) { highlight(steps[current]); }
+  }
+  document.getElementById("zoom-in").addEventListener("click", function () { zoom(1.25); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.8); });
+  document.getElementById("zoom-fit").addEventListener("click", function () { zoom(null); });
   groups.forEach(function (g, i) {
     if (g) { g.addEventListener("click", function () { details(i); }); }
   });
@@ -191,7 +196,11 @@
       ArrowLeft: function () { pause(); show(current - 1); },
       Home: function () { pause(); show(0); },
       End: function () { pause(); show(last); },
-      " ": toggle
+      " ": toggle,
+      "+": function () { zoom(1.25); },
+      "=": function () { zoom(1.25); },
+      "-": function () { zoom(0.8); },
+      "0": function () { zoom(null); }
     };
     if (event.key === "Escape") {
       closeDetails();

@@ -104,7 +104,7 @@ def steps_page(root: Value, *, renderer: Optional[str] = None,
     steps = _steps(root, nodes, named)
     summary = (f"{names[root]}: {len(nodes)} Values, {sum(1 for v in nodes if v.parents)} "
                f"operations, {len(edges(nodes))} edges")
-    data = {"nodes": [_node_data(root, v, names, gradients) for v in nodes],
+    data = {"nodes": [_node_data(root, nodes, i, names, gradients) for i in range(len(nodes))],
             "steps": steps, "summary": summary}
     return StepsPage(_page(names[root], summary, _annotate(svg, nodes, names), data),
                      steps, summary)
@@ -272,13 +272,14 @@ def _wrapped(name: str) -> str:
 
 # --- what a click shows: the chain rule and the numerical check
 
-def _node_data(root: Value, v: Value, names: Dict[Value, str],
+def _node_data(root: Value, nodes: Sequence[Value], position: int, names: Dict[Value, str],
                gradients: Dict[Value, float]) -> Dict[str, Any]:
+    v = nodes[position]
     return {"name": names[v], "label": v.label, "leaf": not v.parents,
             "value": _shown(v.data), "grad": _shown(gradients[v]),
             "full": f"data = {v.data!r}\n∂{_wrapped(names[root])}/∂{_wrapped(names[v])} = "
                     f"{gradients[v]!r}",
-            "chain": _chain_rule(root, v), "check": _numerical_check(root, v, names)}
+            "chain": _chain_rule(root, v), "check": _numerical_check(root, nodes, position, names)}
 
 
 def _chain_rule(root: Value, v: Value) -> str:
@@ -309,23 +310,27 @@ def _redo(v: Value, operands: Sequence[Value]) -> Optional[Value]:
     return _REDO[match.group("op")](float(match.group("before")), operands[0])
 
 
-def _numerical_check(root: Value, v: Value, names: Dict[Value, str]) -> str:
-    """gradcheck of ∂C/∂v: C recomputed from v with v's value moved by ±h, v's own
-    inputs held fixed."""
-    nodes = trace(root)
-    after = nodes[nodes.index(v) + 1:]
+def _numerical_check(root: Value, nodes: Sequence[Value], position: int,
+                     names: Dict[Value, str]) -> str:
+    """gradcheck of ∂C/∂v, v = nodes[position]: C recomputed from v with v's value moved
+    by ±h, v's own inputs held fixed."""
+    v = nodes[position]
     c, name = _wrapped(names[root]), names[v]
     if v is root:
         return f"∂{c}/∂{c} = 1 by definition: nothing to check numerically"
+    depends, downstream = {v}, []           # the nodes computed from v, in order
+    for u in nodes[position + 1:]:
+        if any(p in depends for p in u.parents):
+            depends.add(u)
+            downstream.append(u)
 
     def recomputed(moved: Value) -> Value:
         new = {v: moved}
-        for u in after:
-            if any(p in new for p in u.parents):
-                redone = _redo(u, [new.get(p) or Value(p.data) for p in u.parents])
-                if redone is None:
-                    raise _NotRedone(u)
-                new[u] = redone
+        for u in downstream:
+            redone = _redo(u, [new[p] if p in new else Value(p.data) for p in u.parents])
+            if redone is None:
+                raise _NotRedone(u)
+            new[u] = redone
         return new[root]
 
     try:
@@ -397,9 +402,7 @@ def _annotate(svg: str, nodes: Sequence[Value], names: Dict[Value, str]) -> str:
                       else title[title.rindex("v") + 1:])
             if title in numbers:
                 group.set("data-edge", str(numbers[title].pop(0)))
-    tree.set("data-width", tree.get("width", ""))
-    tree.set("data-height", tree.get("height", ""))
-    for size in ("width", "height"):
+    for size in ("width", "height"):        # NOTE: the page scales it (viewBox stays)
         tree.attrib.pop(size, None)
     return ElementTree.tostring(tree, encoding="unicode")
 
@@ -447,7 +450,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <option value="4">4 steps/s</option><option value="10">10 steps/s</option></select></label>
 <input id="slider" type="range" min="0" max="0" value="0" step="1" aria-label="step">
 <span id="counter"></span>
-<button id="zoom" type="button" title="fit the graph to the window, or show it at full size">full size</button>
+<span class="zoom"><button id="zoom-out" type="button" title="zoom out (-)">&#x2212;</button><button id="zoom-fit" type="button" title="fit the graph to the window (0)">fit</button><button id="zoom-in" type="button" title="zoom in (+)">+</button></span>
 </nav>
 <div id="step-text" role="status" aria-live="polite"></div>
 </div>
@@ -458,7 +461,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>Chain rule</h3><pre id="chain-rule"></pre>
 <h3>Numerical check</h3><pre id="numerical-check"></pre></aside>
 <footer>Click a node for its whole chain rule and its numerical check.
-Keys: &#x2192; next, &#x2190; previous, Home first, End last, Space play/pause.
+Keys: &#x2192; next, &#x2190; previous, Home first, End last, Space play/pause, + and &#x2212; zoom,
+0 fits the graph to the window, Esc closes the node's panel.
 Link to a step with <code>#step=K</code> (<code>#step=0</code>, <code>#step=end</code>).
 Colours: <span class="key current">being computed or passing on its gradient</span>
 <span class="key operand">its operands / the operand receiving</span>
