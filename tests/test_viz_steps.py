@@ -114,6 +114,22 @@ def test_an_edge_step_multiplies_the_gradient_by_the_local_derivative(article_pa
         f"{consumer.local_grads[0]:.6g} = {w7.grad:.6g}, added into ∂C/∂w7")
 
 
+def test_an_operand_used_twice_receives_two_terms():
+    a = Value(3.0, label="a")
+    root = a * a
+    steps = [s for s in steps_page(root).steps if s["kind"] == "edge"]
+    assert [(s["from"], s["to"], s["complete"]) for s in steps] == [(1, 0, False), (1, 0, True)]
+    assert steps[1]["text"].splitlines()[2] == "∂(a·a)/∂a = 3 + 3 = 6   (term 2 of 2: complete)"
+
+
+def test_a_leaf_alone_has_only_the_start_and_the_root_step():
+    x = Value(2.0, label="x")
+    steps = steps_page(x).steps
+    assert [s["kind"] for s in steps] == ["start", "seed"]
+    assert steps[1]["text"] == ("Backward pass begins at the root: ∂x/∂x = 1\nDone: every node "
+                                "shows ∂x/∂v, which is v.grad after x.backward().")
+
+
 def test_the_page_leaves_every_grad_as_it_was():
     cost = fresh_article_cost()
     steps_page(cost)

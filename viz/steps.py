@@ -97,11 +97,11 @@ def steps_page(root: Value, *, renderer: Optional[str] = None,
         raise ValueError("a step-through page always shows gradients: drop show_grad")
     draw_options.setdefault("edge_labels", True)
     nodes = trace(root)
-    gradients = _gradients_in_backward_order(nodes)
+    gradients, done = _running_sums(nodes)
     svg = _svg(root, nodes, gradients, renderer, draw_options)
     named = _names(nodes)
     names = {v: text for v, (text, _) in named.items()}
-    steps = _steps(root, nodes, named)
+    steps = _steps(root, nodes, named, gradients, done)
     summary = (f"{names[root]}: {len(nodes)} Values, {sum(1 for v in nodes if v.parents)} "
                f"operations, {len(edges(nodes))} edges")
     data = {"nodes": [_node_data(root, nodes, i, names, gradients) for i in range(len(nodes))],
@@ -112,17 +112,13 @@ def steps_page(root: Value, *, renderer: Optional[str] = None,
 
 # --- the steps
 
-def _gradients_in_backward_order(nodes: Sequence[Value]) -> Dict[Value, float]:
-    """∂C/∂v for every node, the terms added in the order of `backward()`: the same floats."""
-    return _running_sums(nodes)[0]
-
-
 def _running_sums(nodes: Sequence[Value]
                   ) -> Tuple[Dict[Value, float], List[Tuple[Value, Value, float, float]]]:
     """The final ∂C/∂v, and each edge (u, p, ∂u/∂p, ∂C/∂p after it) in backward() order.
 
     As in `Value.backward()`: ∂C/∂C = 1, then for u in reverse topological order, for
-    each operand p of u, ∂C/∂p += ∂u/∂p · ∂C/∂u.
+    each operand p of u, ∂C/∂p += ∂u/∂p · ∂C/∂u: the same terms in the same order, so
+    the same floats as .grad after one backward().
     """
     sums = dict.fromkeys(nodes, 0.0)
     sums[nodes[-1]] = 1.0
@@ -134,10 +130,11 @@ def _running_sums(nodes: Sequence[Value]
     return sums, done
 
 
-def _steps(root: Value, nodes: Sequence[Value], named: Dict[Value, Named]
+def _steps(root: Value, nodes: Sequence[Value], named: Dict[Value, Named],
+           sums: Dict[Value, float], done: List[Tuple[Value, Value, float, float]]
            ) -> List[Dict[str, Any]]:
     """Step 0 (the leaves hold their values), one step per operation, ∂C/∂C = 1, one step
-    per edge."""
+    per edge (`done`, from `_running_sums`)."""
     names = {v: text for v, (text, _) in named.items()}
     index = {v: i for i, v in enumerate(nodes)}
     operations = [v for v in nodes if v.parents]
@@ -157,7 +154,6 @@ def _steps(root: Value, nodes: Sequence[Value], named: Dict[Value, Named]
     for p, _, _ in edges(nodes):
         consumers[p] += 1
     terms: Dict[Value, List[float]] = {v: [] for v in nodes}
-    sums, done = _running_sums(nodes)
     edge_index = _edge_numbers(nodes)
     for k, (u, p, local, running) in enumerate(done, 1):
         upstream = sums[u]
@@ -179,7 +175,7 @@ def _steps(root: Value, nodes: Sequence[Value], named: Dict[Value, Named]
                     f"{names[p]}\n{du} · {local_name} = {_g(upstream)} · {_g(local)} = "
                     f"{_g(term)}, added into {dp}\n{sum_line}   ({status})"})
     steps[-1]["text"] += (f"\nDone: every node shows ∂{c}/∂v, which is v.grad after "
-                          f"{names[root]}.backward().") if done else ""
+                          f"{names[root]}.backward().")
     return steps
 
 
@@ -192,7 +188,7 @@ def _edge_numbers(nodes: Sequence[Value]) -> List[int]:
 
 
 def _forward_equation(v: Value, named: Dict[Value, Named]) -> str:
-    """`z_o1 = w7·a_h1 + w8·a_h2 + w9·a_h3 + b4 = 0.8909 + 0.6 = 1.4909`: v's operation
+    """`z_o1 = w7·a_h1 + w8·a_h2 + w9·a_h3 + b4 = 0.895682 + 0.6 = 1.49568`: v's operation
     on its operands' names, then on their values (each computed in an earlier step)."""
     written, _ = _formula(v, [named[p] for p in v.parents])
     numbers, _ = _formula(v, [_number(p.data) for p in v.parents])
@@ -378,9 +374,10 @@ def _annotate(svg: str, nodes: Sequence[Value], names: Dict[Value, str]) -> str:
     ElementTree.register_namespace("", _SVG)
     ElementTree.register_namespace("xlink", _XLINK)
     tree = ElementTree.fromstring(svg)
+    index = {v: i for i, v in enumerate(nodes)}
     numbers: Dict[str, List[int]] = {}
     for k, (p, u, _) in enumerate(edges(nodes)):
-        numbers.setdefault(f"v{nodes.index(p)}->op{nodes.index(u)}", []).append(k)
+        numbers.setdefault(f"v{index[p]}->op{index[u]}", []).append(k)
     for group in tree.iter(f"{{{_SVG}}}g"):
         kind, title = group.get("class"), group.findtext(f"{{{_SVG}}}title", "")
         if kind == "node" and title.startswith("v"):
