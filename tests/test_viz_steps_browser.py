@@ -346,3 +346,17 @@ def test_the_notebook_iframe_runs_the_page(browser, tmp_path):
         assert step_text(browser) == page.steps[1]["text"]
     finally:
         browser.switch_to.default_content()
+
+
+def test_an_edges_local_derivative_shows_once_its_operation_is_computed(browser, pages):
+    cost = fresh_article_cost()
+    nodes = trace(cost)
+    open_page(browser, pages("article", cost), "#step=0")
+    hidden = """return Array.from(document.querySelectorAll("g.edge text")).map(t =>
+        [+t.closest("g.edge").dataset.to, getComputedStyle(t).visibility === "hidden"]);"""
+    assert all(is_hidden for _, is_hidden in browser.execute_script(hidden))
+    browser.find_element("id", "next").click()                  # the first operation
+    first = next(i for i, v in enumerate(nodes) if v.parents)
+    assert all(is_hidden == (to != first) for to, is_hidden in browser.execute_script(hidden))
+    browser.find_element("id", "last").click()
+    assert not any(is_hidden for _, is_hidden in browser.execute_script(hidden))

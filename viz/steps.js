@@ -51,6 +51,10 @@
       }
       g.classList.toggle("partial", shown.partial);
     });
+    // An edge's local derivative is known once the operation it leads into is computed.
+    svg.querySelectorAll("g.edge[data-to]").forEach(function (e) {
+      e.classList.toggle("unknown", state[+e.getAttribute("data-to")].value === "");
+    });
   }
 
   function setText(element, field, value) {
@@ -178,7 +182,9 @@
   slider.addEventListener("input", function () { pause(); show(+slider.value); });
   // Zoom: "fit" scales the picture to the window; + and − scale it by 1.25 from what is shown.
   function zoom(factor) {
-    var width = factor === null ? null : svg.getBoundingClientRect().width * factor;
+    var box = svg.getBoundingClientRect(), view = svg.viewBox.baseVal;
+    var drawn = Math.min(box.width, box.height * view.width / view.height);
+    var width = factor === null ? null : drawn * factor;
     graph.classList.toggle("zoomed", width !== null);
     svg.setAttribute("width", width === null ? "100%" : Math.round(width));
     if (width !== null) { highlight(steps[current]); }
