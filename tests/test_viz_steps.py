@@ -13,11 +13,14 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from tinygrad_bp import Value, explain
 from tinygrad_bp.engine import edges, trace
 from tinygrad_bp.viz import GraphTooLarge, StepsPage, render, steps_page
 
+from test_check_random_graphs import inputs, random_graph
+from test_check_random_graphs import steps as recipes
 from test_viz_dot import article_cost, readme_graph
 
 
@@ -130,6 +133,25 @@ def test_a_leaf_alone_has_only_the_start_and_the_root_step():
                                 "shows ∂x/∂v, which is v.grad after x.backward().")
 
 
+@settings(max_examples=25)
+@given(inputs, recipes)
+def test_on_random_graphs_the_sums_end_at_backwards_grads_and_the_checks_pass(xs, recipe):
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+    root = random_graph(recipe)(*leaves)
+    page = steps_page(root)
+    root.backward()
+    nodes = trace(root)
+    shown = {}
+    for step in page.steps[1:]:
+        if step["kind"] != "forward":
+            shown[step["to"] if "to" in step else step["node"]] = step["grad"]
+    assert shown == {i: f"{v.grad:.4g}" for i, v in enumerate(nodes)}
+    for node in page_data(page)["nodes"][:-1]:
+        verdict = node["check"].splitlines()[-1]
+        assert (verdict == "the input passes" or "kink" in node["check"]
+                or node["check"].startswith("no numerical check: a step")), node["check"]
+
+
 def test_the_page_leaves_every_grad_as_it_was():
     cost = fresh_article_cost()
     steps_page(cost)
@@ -178,6 +200,14 @@ def test_a_custom_operation_has_no_numerical_check_and_says_why():
     data = page_data(steps_page(root))
     assert "the operation 'cube'" in data["nodes"][0]["check"]
     assert "ok" in data["nodes"][1]["check"]          # y itself: only tanh follows it
+
+
+@pytest.mark.parametrize("op, parents", [("-", 1), ("exp", 2), ("* 2", 2), ("+ x", 1)])
+def test_a_custom_node_named_like_a_built_in_one_is_not_redone(op, parents):
+    x = Value(1.5, label="x")
+    y = Value(7.0, parents=(x,) * parents, local_grads=(1.0,) * parents, op=op)
+    data = page_data(steps_page(y * 2))
+    assert data["nodes"][0]["check"].startswith("no numerical check")
 
 
 def test_a_relabelled_operation_is_not_recomputed_wrongly():

@@ -202,7 +202,9 @@ Named = Tuple[str, int]     # a formula and the precedence of its outermost oper
 _ATOM, _UNARY = 5, 3
 _INFIX = {"+": (1, " + "), "-": (1, " - "), "*": (2, "·"), "/": (2, " / "), "**": (4, "^")}
 _FUNCTIONS = {"sigmoid": "σ", "exp": "exp", "log": "log", "tanh": "tanh", "relu": "relu"}
-_FOLDED = re.compile(r"(?P<before>\S+) (?P<op>[-/]|\*\*)|(?P<op2>\+|-|\*\*|\*|/) (?P<after>\S+)")
+_NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"           # a folded number, as repr writes it
+_FOLDED = re.compile(rf"(?P<before>{_NUMBER}) (?P<op>[-/]|\*\*)"
+                     rf"|(?P<op2>\+|-|\*\*|\*|/) (?P<after>{_NUMBER})")
 
 
 def _names(nodes: Sequence[Value]) -> Dict[Value, Named]:
@@ -287,23 +289,26 @@ def _chain_rule(root: Value, v: Value) -> str:
                 + explain(root, v, one_step=True).equation())
 
 
-# How each built-in operation is redone on new operands, by its `op` text.
-_REDO: Dict[str, Callable[..., Value]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "**": operator.pow, "neg": operator.neg, "exp": Value.exp, "log": Value.log,
-    "tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu}
+# How each built-in operation is redone on new operands, by its `op` text: the
+# operation and how many operands it takes.
+_REDO: Dict[str, Tuple[Callable[..., Value], int]] = {
+    "+": (operator.add, 2), "-": (operator.sub, 2), "*": (operator.mul, 2),
+    "/": (operator.truediv, 2), "**": (operator.pow, 2), "neg": (operator.neg, 1),
+    "exp": (Value.exp, 1), "log": (Value.log, 1), "tanh": (Value.tanh, 1),
+    "sigmoid": (Value.sigmoid, 1), "relu": (Value.relu, 1)}
 
 
 def _redo(v: Value, operands: Sequence[Value]) -> Optional[Value]:
     """v's operation applied to `operands`, or None for an operation not built in."""
-    if v.op in _REDO and len(operands) == len(v.parents):
-        return _REDO[v.op](*operands)
+    if v.op in _REDO:
+        operation, arity = _REDO[v.op]
+        return operation(*operands) if len(operands) == arity else None
     match = _FOLDED.fullmatch(v.op)
     if match is None or len(operands) != 1:
         return None
     if match.group("op2"):
-        return _REDO[match.group("op2")](operands[0], float(match.group("after")))
-    return _REDO[match.group("op")](float(match.group("before")), operands[0])
+        return _REDO[match.group("op2")][0](operands[0], float(match.group("after")))
+    return _REDO[match.group("op")][0](float(match.group("before")), operands[0])
 
 
 def _numerical_check(root: Value, nodes: Sequence[Value], position: int,
