@@ -105,7 +105,7 @@ def steps_page(root: Value, *, renderer: Optional[str] = None,
     summary = (f"{names[root]}: {len(nodes)} Values, {sum(1 for v in nodes if v.parents)} "
                f"operations, {len(edges(nodes))} edges")
     data = {"nodes": [_node_data(root, nodes, i, names, gradients) for i in range(len(nodes))],
-            "steps": steps, "summary": summary}
+            "steps": steps}
     return StepsPage(_page(names[root], summary, _annotate(svg, nodes, names), data),
                      steps, summary)
 
@@ -273,8 +273,9 @@ def _wrapped(name: str) -> str:
 def _node_data(root: Value, nodes: Sequence[Value], position: int, names: Dict[Value, str],
                gradients: Dict[Value, float]) -> Dict[str, Any]:
     v = nodes[position]
-    return {"name": names[v], "label": v.label, "leaf": not v.parents,
-            "value": _shown(v.data), "grad": _shown(gradients[v]),
+    """What the page keeps of a node: its name, its value at step 0 (a leaf's), and what a
+    click on it shows: both numbers in full, its chain rule and its numerical check."""
+    return {"name": names[v], "leaf": not v.parents, "value": _shown(v.data),
             "full": f"data = {v.data!r}\n∂{_wrapped(names[root])}/∂{_wrapped(names[v])} = "
                     f"{gradients[v]!r}",
             "chain": _chain_rule(root, v), "check": _numerical_check(root, nodes, position, names)}
