@@ -70,8 +70,9 @@ class StepsPage:
         self.summary = summary
 
     def _repr_html_(self) -> str:
-        # NOTE: srcdoc rather than the page itself: JupyterLab does not run scripts in
-        # HTML output, and an iframe keeps the page's ids and keys away from the notebook.
+        # NOTE: srcdoc rather than the page itself: in an iframe the page's script runs as
+        # in a browser tab whatever the front end does with scripts in HTML output, and its
+        # ids, style, CSP and keys (← → Space, which the notebook also uses) stay inside it.
         return (f'<div style="resize: vertical; overflow: hidden; height: 760px">'
                 f'<iframe sandbox="allow-scripts" style="width: 100%; height: 100%; border: 0" '
                 f'title="{html.escape(self.summary)}" srcdoc="{html.escape(self.html)}">'
