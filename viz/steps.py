@@ -456,7 +456,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <span id="counter"></span>
 <span class="zoom"><button id="zoom-out" type="button" title="zoom out (-)">&#x2212;</button><button id="zoom-fit" type="button" title="fit the graph to the window (0)">fit</button><button id="zoom-in" type="button" title="zoom in (+)">+</button></span>
 </nav>
-<div id="step-text" role="status" aria-live="polite"></div>
+<div id="step-text" role="status" aria-live="polite"><noscript>Stepping through the passes needs JavaScript, which this browser does not run here.</noscript></div>
 </div>
 <main id="graph">{svg}</main>
 <aside id="details" hidden><button id="close" type="button" title="close (Esc)">&#x2715;</button>
