@@ -1,17 +1,21 @@
-"""The examples in tinygrad_bp.checking's docstrings and README's "Checking gradients" are true."""
+"""The examples in the docstrings of tinygrad_bp.checking's modules and README's "Checking gradients" are true."""
 
 import doctest
 import importlib
+import pkgutil
 import re
 from pathlib import Path
+
+import tinygrad_bp.checking
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_docstring_examples_hold():
-    module = importlib.import_module("tinygrad_bp.checking")
-    failed, attempted = doctest.testmod(module)
-    assert attempted >= 8 and failed == 0
+    names = ["tinygrad_bp.checking"] + [
+        f"tinygrad_bp.checking.{m.name}" for m in pkgutil.iter_modules(tinygrad_bp.checking.__path__)]
+    results = [doctest.testmod(importlib.import_module(name)) for name in names]
+    assert sum(r.attempted for r in results) >= 8 and sum(r.failed for r in results) == 0
 
 
 def test_readme_checking_section_examples_hold():

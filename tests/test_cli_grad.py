@@ -156,3 +156,19 @@ def test_a_variable_named_f_does_not_clash_with_the_expression_name(run_cli):
     assert result.returncode == 0, result.stderr
     assert "f_(f) = f * 2" in result.stdout
     assert "∂f_/∂f = 2.0" in result.stdout
+
+
+def test_sin_and_cos_are_functions_of_an_expression(run_cli):
+    result = run_cli("grad", "sin(x) * cos(y)", "--at", "x=0.5,y=2")
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "f = ") == math.sin(0.5) * math.cos(2.0)
+    assert math.isclose(number_after(result.stdout, "∂f/∂x = "), math.cos(0.5) * math.cos(2.0),
+                        rel_tol=1e-12)
+    assert math.isclose(number_after(result.stdout, "∂f/∂y = "), -math.sin(0.5) * math.sin(2.0),
+                        rel_tol=1e-12)
+
+
+def test_help_lists_every_function_of_the_table(run_cli):
+    from tinygrad_bp.ops import FUNCTIONS
+    out = run_cli("grad", "--help").stdout
+    assert " ".join(FUNCTIONS) in " ".join(out.split())

@@ -2,14 +2,13 @@
 
 import math
 import re
-import shutil
-import sysconfig
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from renderers import PURE, fake_executable, renderer  # noqa: F401  (fixture)
+
 SVG = "{http://www.w3.org/2000/svg}"
-PURE = shutil.which("graphviz-pure", path=sysconfig.get_path("scripts"))
 
 
 def node_count(path):
@@ -47,7 +46,7 @@ def test_graph_options_reach_the_picture(run_cli, tmp_path):
     source = out.read_text()
     assert "rankdir=TB" in source and "#d62728" in source
     assert re.search(r"v0 -> op2 \[label=-3 ", source)      # ∂(ab)/∂a = b on a's edge
-    assert "1 chain-rule path from b to the root" in source
+    assert "1 chain-rule path from b to a * b + a" in source
 
 
 def test_graph_of_numbers_only_needs_no_bindings(run_cli, tmp_path):
@@ -102,7 +101,7 @@ def test_graph_uses_the_renderer_named_by_the_environment(run_cli, tmp_path):
     ("__import__('os')", "call of '__import__' is not allowed", 1),
     ("open(a)", "call of 'open' is not allowed", 1),
     ("(lambda: a)()", "lambda is not allowed", 2),
-    ("(a + 1)(a)", "only calls of exp, log, tanh, sigmoid, relu by name", 1),
+    ("(a + 1)(a)", "only calls of exp, log, tanh, sigmoid, relu, sin, cos by name", 1),
     ("a[0]", "subscript is not allowed", 1),
     ("exp(a, a)", "exp takes exactly one argument, got 2", 1),
     ("a // 2", "operator // is not allowed", 3),
@@ -149,7 +148,7 @@ def test_graph_rejects_malformed_bindings(run_cli, tmp_path, bindings, problem):
     (["a", "--at", "a=1", "-o", "g.gif"], "cannot tell the format of -o 'g.gif'"),
     (["a", "--at", "a=1", "-o", "g.svg", "--rankdir", "XY"], "invalid choice: 'XY'"),
     (["a", "--at", "a=1", "-o", "g.svg", "--max-nodes", "0"], "must be a positive integer"),
-    (["--network", "-o", "g.svg", "--highlight", "w13"], "'w13': no node with that label"),
+    (["--network", "-o", "g.svg", "--highlight", "w13"], "no node labelled 'w13' in the graph of C"),
 ])
 def test_graph_usage_errors_exit_with_status_2(run_cli, tmp_path, args, problem):
     result = run_cli("graph", *args, cwd=tmp_path)
@@ -171,7 +170,7 @@ def test_graph_reports_a_failed_computation_with_status_1(run_cli, tmp_path):
 def test_graph_over_the_size_limit_says_how_to_raise_it(run_cli, tmp_path):
     result = run_cli("graph", "--network", "-o", tmp_path / "net.svg", "--max-nodes", "50")
     assert result.returncode == 1
-    assert "would draw 89 nodes" in result.stderr and "--max-nodes" in result.stderr
+    assert "would lay out 105 nodes (54 Values, 35 operations, 16 bends" in result.stderr and "--max-nodes" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -184,11 +183,76 @@ def test_graph_without_a_renderer_fails_with_status_1_and_the_way_out(run_cli, t
 
 
 def test_graph_renderer_failure_shows_its_stderr(run_cli, tmp_path):
+    renderer = fake_executable(tmp_path / "bin", "failing-dot",
+                               "echo 'Error: cannot lay this out' >&2\nexit 1")
+    (tmp_path / "out").mkdir()
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
+                     env={"TINYGRAD_BP_DOT": renderer})
+    assert result.returncode == 1
+    assert "drawing failed" in result.stderr and "cannot lay this out" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_graph_pdf_with_graphviz_pure_exits_2_saying_pdf_needs_graphviz(run_cli, tmp_path):
     result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "g.pdf",
                      env={"TINYGRAD_BP_DOT": PURE})
-    assert result.returncode == 1
-    assert "drawing failed" in result.stderr and '"pdf" not recognized' in result.stderr
+    assert result.returncode == 2
+    assert "PDF needs Graphviz's dot" in result.stderr and "apt-get install graphviz" \
+        in result.stderr and "not recognized" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.mkdir(), "it is a directory"),
+    (lambda p: (p.write_text("old"), p.chmod(0o444)), r"it is read-only \(mode 0444\)")])
+def test_graph_write_errors_name_the_users_path_and_the_reason(run_cli, tmp_path, make, reason):
+    target = tmp_path / "g.svg"
+    make(target)
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", target)
+    assert result.returncode == 1
+    assert re.search(rf"cannot write '{target}': {reason}", result.stderr), result.stderr
+    assert ".tmp" not in result.stderr and [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+def test_graph_help_epilog_lists_one_example_per_line(run_cli):
+    lines = run_cli("graph", "--help").stdout.splitlines()
+    examples = lines[lines.index("examples:") + 1:]
+    assert examples and all(line.split()[:2] == ["tinygrad-bp", "graph"] for line in examples)
+    assert not any("|" in line for line in examples)
+
+
+def test_graph_highlight_error_names_the_expression_as_typed(run_cli, tmp_path):
+    result = run_cli("graph", "x * y", "--at", "x=2,y=3", "-o", tmp_path / "g.svg",
+                     "--highlight", "z")
+    assert result.returncode == 2
+    assert "in the graph of x * y " in result.stderr and "Value(" not in result.stderr
+
+
+def test_graph_labels_the_root_with_a_long_expression_shortened(run_cli, tmp_path):
+    result = run_cli("graph", "+".join(["x"] * 100), "--at", "x=1", "-o", tmp_path / "g.dot")
+    assert result.returncode == 0, result.stderr
+    assert '"x+x+x+x+x+x+x+x+x+x+x+x+x+x+x…+x+x+x+x+x | data 100 | grad 1"' \
+        in (tmp_path / "g.dot").read_text()
+
+
+def test_graph_of_the_issues_150_term_sum_is_drawn_by_each_renderer(run_cli, renderer,
+                                                                   tmp_path):
+    out = tmp_path / "f.svg"
+    result = run_cli("graph", "+".join(["x"] * 150), "--at", "x=1", "-o", out,
+                     env={"TINYGRAD_BP_DOT": renderer}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "x.grad = 150.0" in result.stdout and out.read_text().rstrip().endswith("</svg>")
+
+
+def test_graph_timeout_stops_a_hanging_renderer(run_cli, tmp_path):
+    renderer = fake_executable(tmp_path / "bin", "hanging-dot", "sleep 300")
+    (tmp_path / "out").mkdir()
+    result = run_cli("graph", "a * 2", "--at", "a=1", "-o", tmp_path / "out" / "g.svg",
+                     "--timeout", "0.5", env={"TINYGRAD_BP_DOT": renderer}, timeout=30)
+    assert result.returncode == 1
+    assert "took more than 0.5 s and was stopped" in result.stderr and "--timeout" \
+        in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_graph_of_a_gradient_that_overflows_exits_1(run_cli, tmp_path):

@@ -223,9 +223,18 @@ def test_custom_op_is_rejected_naming_the_node_and_op():
         compile(f, 2.0)
 
 
-def test_hand_built_node_named_like_a_built_in_op_but_different_is_rejected():
+def test_hand_built_node_named_like_a_built_in_op_is_a_custom_op():
     def f(x):
         return Value(5.0, parents=(x,), local_grads=(1.0,), op="exp")
+    with pytest.raises(ValueError, match="'exp' with 1 parent.*not a built-in operation"):
+        compile(f, 2.0)
+
+
+def test_built_in_node_changed_after_it_was_built_is_rejected():
+    def f(x):
+        y = x.exp()
+        y.local_grads = (1.0,)
+        return y
     with pytest.raises(ValueError, match="does not match its data or local_grads"):
         compile(f, 2.0)
 

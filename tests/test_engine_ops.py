@@ -24,71 +24,76 @@ def sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-# (name, the node built from a Value x, the same function on floats, its closed-form
+# The shared table of operations: every operation of tinygrad_bp.ops.OPS has rows here
+# (test_table_of_operations.py holds the two in step).
+# (op, name, the node built from a Value x, the same function on floats, its closed-form
 #  derivative, points). A number on either side of every binary operator.
 UNARY = [
-    ("x + c", lambda x: x + 2.5, lambda x: x + 2.5, lambda x: 1.0, [-3.0, 0.0, 4.0]),
-    ("c + x", lambda x: 2.5 + x, lambda x: 2.5 + x, lambda x: 1.0, [-3.0, 0.0, 4.0]),
-    ("x - c", lambda x: x - 2.5, lambda x: x - 2.5, lambda x: 1.0, [-3.0, 0.0, 4.0]),
-    ("c - x", lambda x: 2.5 - x, lambda x: 2.5 - x, lambda x: -1.0, [-3.0, 0.0, 4.0]),
-    ("x * c", lambda x: x * -1.5, lambda x: x * -1.5, lambda x: -1.5, [-3.0, 0.0, 4.0]),
-    ("c * x", lambda x: -1.5 * x, lambda x: -1.5 * x, lambda x: -1.5, [-3.0, 0.0, 4.0]),
-    ("x / c", lambda x: x / 4.0, lambda x: x / 4.0, lambda x: 0.25, [-3.0, 0.0, 4.0]),
-    ("x / -c", lambda x: x / -0.5, lambda x: x / -0.5, lambda x: -2.0, [-3.0, 0.0, 4.0]),
+    ("+ C", "x + c", lambda x: x + 2.5, lambda x: x + 2.5, lambda x: 1.0, [-3.0, 0.0, 4.0]),
+    ("+ C", "c + x", lambda x: 2.5 + x, lambda x: 2.5 + x, lambda x: 1.0, [-3.0, 0.0, 4.0]),
+    ("- C", "x - c", lambda x: x - 2.5, lambda x: x - 2.5, lambda x: 1.0, [-3.0, 0.0, 4.0]),
+    ("C -", "c - x", lambda x: 2.5 - x, lambda x: 2.5 - x, lambda x: -1.0, [-3.0, 0.0, 4.0]),
+    ("* C", "x * c", lambda x: x * -1.5, lambda x: x * -1.5, lambda x: -1.5, [-3.0, 0.0, 4.0]),
+    ("* C", "c * x", lambda x: -1.5 * x, lambda x: -1.5 * x, lambda x: -1.5, [-3.0, 0.0, 4.0]),
+    ("/ C", "x / c", lambda x: x / 4.0, lambda x: x / 4.0, lambda x: 0.25, [-3.0, 0.0, 4.0]),
+    ("/ C", "x / -c", lambda x: x / -0.5, lambda x: x / -0.5, lambda x: -2.0, [-3.0, 0.0, 4.0]),
     # near the pole at 0, from both sides
-    ("c / x", lambda x: 3.0 / x, lambda x: 3.0 / x, lambda x: -3.0 / x ** 2,
+    ("C /", "c / x", lambda x: 3.0 / x, lambda x: 3.0 / x, lambda x: -3.0 / x ** 2,
      [-2.0, -SMALL, SMALL, 2.0]),
-    ("x ** 2", lambda x: x ** 2, lambda x: x ** 2, lambda x: 2 * x,
+    ("** C", "x ** 2", lambda x: x ** 2, lambda x: x ** 2, lambda x: 2 * x,
      [-2.0, -SMALL, 0.0, SMALL, 3.0]),
     # negative base with an integer exponent is real: (-2)³ = -8
-    ("x ** 3", lambda x: x ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2,
+    ("** C", "x ** 3", lambda x: x ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2,
      [-2.0, -SMALL, 0.0, SMALL, 3.0]),
-    ("x ** -1", lambda x: x ** -1, lambda x: 1.0 / x, lambda x: -1.0 / x ** 2,
+    ("** C", "x ** -1", lambda x: x ** -1, lambda x: 1.0 / x, lambda x: -1.0 / x ** 2,
      [-2.0, -SMALL, SMALL, 3.0]),
-    ("x ** -2", lambda x: x ** -2, lambda x: 1.0 / x ** 2, lambda x: -2.0 / x ** 3,
+    ("** C", "x ** -2", lambda x: x ** -2, lambda x: 1.0 / x ** 2, lambda x: -2.0 / x ** 3,
      [-2.0, -SMALL, SMALL, 3.0]),
-    ("x ** 0.5", lambda x: x ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x),
+    ("** C", "x ** 0.5", lambda x: x ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x),
      [SMALL, 1.0, 4.0]),
-    ("x ** 1.5", lambda x: x ** 1.5, lambda x: x ** 1.5, lambda x: 1.5 * math.sqrt(x),
+    ("** C", "x ** 1.5", lambda x: x ** 1.5, lambda x: x ** 1.5, lambda x: 1.5 * math.sqrt(x),
      [SMALL, 1.0, 4.0]),
-    ("x ** 0", lambda x: x ** 0, lambda x: 1.0, lambda x: 0.0, [-2.0, 0.0, 3.0]),
-    ("x ** 1", lambda x: x ** 1, lambda x: x, lambda x: 1.0, [-2.0, 0.0, 3.0]),
-    ("c ** x", lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda x: 2.0 ** x * math.log(2.0),
+    ("** C", "x ** 0", lambda x: x ** 0, lambda x: 1.0, lambda x: 0.0, [-2.0, 0.0, 3.0]),
+    ("** C", "x ** 1", lambda x: x ** 1, lambda x: x, lambda x: 1.0, [-2.0, 0.0, 3.0]),
+    ("C **", "c ** x", lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda x: 2.0 ** x * math.log(2.0),
      [-3.0, 0.0, 1.5]),
-    ("c<1 ** x", lambda x: 0.5 ** x, lambda x: 0.5 ** x, lambda x: 0.5 ** x * math.log(0.5),
+    ("C **", "c<1 ** x", lambda x: 0.5 ** x, lambda x: 0.5 ** x, lambda x: 0.5 ** x * math.log(0.5),
      [-3.0, 0.0, 1.5]),
-    ("1 ** x", lambda x: 1 ** x, lambda x: 1.0, lambda x: 0.0, [-3.0, 0.0, 1.5]),
-    ("-x", lambda x: -x, lambda x: -x, lambda x: -1.0, [-3.0, 0.0, 4.0]),
-    ("exp", Value.exp, math.exp, math.exp, [-5.0, 0.0, 3.0]),
+    ("C **", "1 ** x", lambda x: 1 ** x, lambda x: 1.0, lambda x: 0.0, [-3.0, 0.0, 1.5]),
+    ("neg", "-x", lambda x: -x, lambda x: -x, lambda x: -1.0, [-3.0, 0.0, 4.0]),
+    ("exp", "exp", Value.exp, math.exp, math.exp, [-5.0, 0.0, 3.0]),
     # log near its domain edge 0+
-    ("log", Value.log, math.log, lambda x: 1.0 / x, [1e-4, SMALL, 1.0, 10.0]),
-    ("tanh", Value.tanh, math.tanh, lambda x: 1.0 / math.cosh(x) ** 2,
+    ("log", "log", Value.log, math.log, lambda x: 1.0 / x, [1e-4, SMALL, 1.0, 10.0]),
+    ("tanh", "tanh", Value.tanh, math.tanh, lambda x: 1.0 / math.cosh(x) ** 2,
      [-3.0, -SMALL, 0.0, SMALL, 3.0]),
-    ("sigmoid", Value.sigmoid, sigmoid, lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
+    ("sigmoid", "sigmoid", Value.sigmoid, sigmoid, lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
      [-5.0, -SMALL, 0.0, SMALL, 5.0]),
     # either side of the kink (relu'(0) itself has its own test)
-    ("relu", Value.relu, lambda x: max(0.0, x), lambda x: 1.0 if x > 0 else 0.0,
+    ("relu", "relu", Value.relu, lambda x: max(0.0, x), lambda x: 1.0 if x > 0 else 0.0,
      [-2.0, -SMALL, SMALL, 2.0]),
+    # radians: around 0, either side of the extrema at ±π/2 and past 2π
+    ("sin", "sin", Value.sin, math.sin, math.cos, [-2.0, 0.0, 1.5707963, 7.0]),
+    ("cos", "cos", Value.cos, math.cos, lambda x: -math.sin(x), [-2.0, 0.0, 3.1415926, 7.0]),
 ]
 
 UNARY_CASES = [pytest.param(build, f, df, x, id=f"{name} at {x}")
-               for name, build, f, df, points in UNARY for x in points]
+               for _, name, build, f, df, points in UNARY for x in points]
 
 
-# (name, the node built from Values a and b, closed-form (∂/∂a, ∂/∂b), points)
+# (op, name, the node built from Values a and b, closed-form (∂/∂a, ∂/∂b), points)
 BINARY = [
-    ("a + b", lambda a, b: a + b, lambda a, b: (1.0, 1.0), [(-2.0, 3.0), (0.5, 0.0)]),
-    ("a - b", lambda a, b: a - b, lambda a, b: (1.0, -1.0), [(-2.0, 3.0), (0.5, 0.0)]),
-    ("a * b", lambda a, b: a * b, lambda a, b: (b, a), [(-2.0, 3.0), (0.5, 0.0), (0.0, -4.0)]),
+    ("+", "a + b", lambda a, b: a + b, lambda a, b: (1.0, 1.0), [(-2.0, 3.0), (0.5, 0.0)]),
+    ("-", "a - b", lambda a, b: a - b, lambda a, b: (1.0, -1.0), [(-2.0, 3.0), (0.5, 0.0)]),
+    ("*", "a * b", lambda a, b: a * b, lambda a, b: (b, a), [(-2.0, 3.0), (0.5, 0.0), (0.0, -4.0)]),
     # b near 0 from both sides
-    ("a / b", lambda a, b: a / b, lambda a, b: (1.0 / b, -a / b ** 2),
+    ("/", "a / b", lambda a, b: a / b, lambda a, b: (1.0 / b, -a / b ** 2),
      [(-2.0, 3.0), (1.5, SMALL), (1.5, -SMALL), (0.0, -4.0)]),
-    ("a ** b", lambda a, b: a ** b, lambda a, b: (b * a ** (b - 1), a ** b * math.log(a)),
+    ("**", "a ** b", lambda a, b: a ** b, lambda a, b: (b * a ** (b - 1), a ** b * math.log(a)),
      [(2.0, 3.0), (0.5, -1.5), (SMALL, 2.0), (3.0, 0.0), (1.0, 2.5)]),
 ]
 
 BINARY_CASES = [pytest.param(build, df, a, b, id=f"{name} at {a}, {b}")
-                for name, build, df, points in BINARY for a, b in points]
+                for _, name, build, df, points in BINARY for a, b in points]
 
 
 def step(x):

@@ -7,10 +7,11 @@ import sys
 import graphviz
 import pytest
 
-from tinygrad_bp.engine import Value, edges, trace
+from tinygrad_bp.engine import LabelError, Value, edges, trace
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
-from tinygrad_bp.viz import GraphTooLarge, draw_dot
+from tinygrad_bp.viz import GraphTooLarge, draw_dot, layout_cost
+from tinygrad_bp.viz.dot import MAX_SPAN
 from tinygrad_bp.viz.clusters import cluster_order, layer_title, neuron_clusters
 
 from conftest import ROOT
@@ -253,23 +254,23 @@ def test_highlight_by_value_equals_highlight_by_label():
 
 
 def test_highlight_of_an_unknown_label_lists_the_labels():
-    with pytest.raises(ValueError, match="'w99': no node with that label .* labels there: w7, "):
+    with pytest.raises(LabelError, match=r"no node labelled 'w99' .*labels there: .*w1, w10, "):
         draw_dot(article_cost(), highlight="w99")
 
 
 def test_highlight_of_an_ambiguous_label_is_rejected():
     a, b = Value(1.0, label="x"), Value(2.0, label="x")
-    with pytest.raises(ValueError, match="'x': 2 nodes with that label"):
+    with pytest.raises(LabelError, match="several nodes are labelled 'x'"):
         draw_dot(a + b, highlight="x")
 
 
 def test_highlight_of_a_value_outside_the_graph_is_rejected():
-    with pytest.raises(ValueError, match="highlight 'z' .* is not in the graph"):
+    with pytest.raises(LabelError, match="'z' .* is not in the graph"):
         draw_dot(readme_graph(), highlight=Value(1.0, label="z"))
 
 
 def test_highlight_of_a_number_is_a_type_error():
-    with pytest.raises(TypeError, match="highlight must be a Value or a label, got int"):
+    with pytest.raises(TypeError, match="a node is named by its label .* or given as a Value, got int"):
         draw_dot(readme_graph(), highlight=3)
 
 
@@ -283,7 +284,7 @@ def chain(n):
 
 
 def test_a_graph_past_max_nodes_is_refused_with_its_size_and_the_way_out():
-    with pytest.raises(GraphTooLarge, match=r"would draw 2001 nodes \(1001 Values, 1000 "
+    with pytest.raises(GraphTooLarge, match=r"would lay out 2001 nodes \(1001 Values, 1000 "
                                             r"operations\), more than max_nodes=2000: pass "
                                             r"max_nodes=2001 or more"):
         draw_dot(chain(1000))
@@ -300,6 +301,57 @@ def test_a_larger_max_nodes_draws_a_larger_graph():
 def test_graph_too_large_is_a_value_error():
     with pytest.raises(ValueError):
         draw_dot(chain(3), max_nodes=6)
+
+
+def sum_of_one_leaf(n):
+    """x + x + … + x, n terms: the issue's graph that hung both renderers at 100-150 terms."""
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(n - 1):
+        total = total + x
+    return total
+
+
+def test_an_operand_far_from_its_use_is_drawn_again_beside_it():
+    total = sum_of_one_leaf(150)
+    source = draw_dot(total).source
+    copies = re.findall(r"^\s*(v0_\d+) \[", source, flags=re.M)
+    assert len(copies) == len(layout_cost(total).far) > 100
+    edges_from_copies = [(a, b) for a, b, _ in edge_statements(source) if a in copies]
+    assert edges_from_copies == [(copy, f"op{copy.split('_')[1]}") for copy in copies]
+    assert all("style=dashed" in line for line in source.splitlines()
+               if re.match(rf"\s*({'|'.join(copies)}) \[", line))
+
+
+def test_a_copy_shows_the_same_label_data_grad_and_highlight_as_the_value():
+    total = sum_of_one_leaf(20)
+    total.backward()
+    source = draw_dot(total, highlight="x").source
+    original = re.search(r"^\s*v0 \[label=\"([^\"]*)\"", source, flags=re.M).group(1)
+    copies = re.findall(r"^\s*v0_\d+ \[label=\"([^\"]*)\"(.*)$", source, flags=re.M)
+    assert copies and all(label == original == "x | data 1 | grad 20" for label, _ in copies)
+    assert all("#d62728" in rest for _, rest in copies)
+
+
+def test_every_edge_of_the_plan_crosses_at_most_max_span_ranks():
+    # the sum of the issue had 150²/2 bends before copies; now a handful
+    assert layout_cost(sum_of_one_leaf(150)).bends <= MAX_SPAN
+
+
+def test_graphs_without_distant_operands_draw_no_copies():
+    assert layout_cost(article_cost()).far == frozenset()
+    assert layout_cost(readme_graph()).far == frozenset()
+
+
+def test_the_guard_counts_bends_and_copies_and_refuses_at_once():
+    total = sum_of_one_leaf(700)
+    cost = layout_cost(total)
+    assert cost.cost == cost.values + cost.operations + len(cost.far) + cost.bends > 2000
+    with pytest.raises(GraphTooLarge, match=rf"would lay out {cost.cost} nodes \(700 Values, "
+                                            rf"699 operations, {len(cost.far)} operands drawn "
+                                            rf"again beside a distant use.*pass "
+                                            rf"max_nodes={cost.cost} or more"):
+        draw_dot(total)
 
 
 # --- clusters

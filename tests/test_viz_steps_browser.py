@@ -362,3 +362,22 @@ def test_an_edges_local_derivative_shows_once_its_operation_is_computed(browser,
     assert all(is_hidden == (to != first) for to, is_hidden in browser.execute_script(hidden))
     browser.find_element("id", "last").click()
     assert not any(is_hidden for _, is_hidden in browser.execute_script(hidden))
+
+
+def test_an_operand_drawn_again_beside_a_distant_use_shows_the_same_numbers(browser, tmp_path):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(12):                 # x is used at every rank: copies drawn beside its uses
+        y = y * 1.1 + x
+    path = tmp_path / "steps.html"
+    path.write_text(steps_page(y).html, encoding="utf-8")
+    y.backward()
+    open_page(browser, path, "#step=end")
+    copies = browser.execute_script("""
+        return Array.from(document.querySelectorAll("g.node[data-copy-of]")).map(g =>
+            [+g.dataset.copyOf, g.dataset.value, g.dataset.grad]);""")
+    assert copies and {i for i, *_ in copies} == {0}
+    assert all((value, grad) == (f"{x.data:.4g}", f"{x.grad:.4g}") for _, value, grad in copies)
+    edges_drawn = browser.execute_script(
+        "return document.querySelectorAll('g.edge[data-edge]').length")
+    assert edges_drawn == len(edges(trace(y)))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, TypeVar
 
 from tinygrad_bp import __version__
+from tinygrad_bp.ops import FUNCTIONS
 
 if TYPE_CHECKING:                   # the commands import what they use when they run
     from tinygrad_bp.engine import Value
@@ -41,13 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph = commands.add_parser(
         "graph", help="draw the computation graph of an expression or of the article's network",
-        description="Evaluate EXPR at the given point, run backward(), print the value and each "
-                    "variable's gradient, and draw the graph (format from the -o suffix: .svg, "
-                    ".png, .pdf or .dot; .html: a page that steps through the forward and "
-                    "the backward pass). EXPR may use numbers, variables, + - * / **, unary "
-                    "minus, parentheses and exp log tanh sigmoid relu.",
-        epilog="examples:  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg"
-               "  |  tinygrad-bp graph --network --highlight w1 -o net.svg")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Evaluate EXPR at the given point, run backward(), print the value and each\n"
+                    "variable's gradient, and draw the graph (format from the -o suffix: .svg,\n"
+                    ".png, .jpg, .pdf or .dot; .html: a page that steps through the forward\n"
+                    "and the backward pass). EXPR may use numbers, variables, + - * / **,\n"
+                    f"unary minus, parentheses and {' '.join(FUNCTIONS)}.",
+        epilog="examples:\n"
+               "  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg\n"
+               "  tinygrad-bp graph --network --highlight w1 -o net.svg\n"
+               "  tinygrad-bp graph --network --view neurons -o net.svg")
     graph.add_argument("expression", nargs="?", metavar="EXPR",
                        help="the expression, e.g. 'tanh(a * b + exp(a))'")
     graph.add_argument("--at", metavar="BINDINGS", default="",
@@ -55,8 +59,13 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--network", action="store_true",
                        help="draw the article's 2-3-2 network with its quadratic cost C "
                             "instead of EXPR")
+    graph.add_argument("--view", choices=("graph", "neurons"), default="graph",
+                       help="graph (default): every Value and operation; neurons: with "
+                            "--network, one circle per neuron and one labelled arrow per "
+                            "weight, as the article's figure 1")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
-                       help="the file to write: .svg, .png, .pdf, .dot or .html")
+                       help="the file to write: .svg, .png, .jpg, .pdf (Graphviz's dot only), "
+                            ".dot or .html (the step-through page)")
     graph.add_argument("--edge-labels", action="store_true",
                        help="write each edge's local derivative on it")
     graph.add_argument("--highlight", metavar="LABEL",
@@ -66,8 +75,11 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
     graph.add_argument("--no-clusters", action="store_true",
                        help="do not box the neurons and layers of a network")
     graph.add_argument("--max-nodes", type=_positive_int, metavar="N",
-                       help="refuse pictures of more than N nodes, Values plus operations "
-                            "(default 2000)")
+                       help="refuse pictures whose layout has more than N nodes: Values, "
+                            "operations, and the bends of long edges (default 2000)")
+    graph.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                       help="stop the renderer after this long (default: "
+                            "$TINYGRAD_BP_RENDER_TIMEOUT, else 60)")
     graph.set_defaults(run=_run_graph)
 
 
@@ -87,8 +99,14 @@ def _run_graph(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
+    if args.view == "neurons" and not args.network:
+        return _fail("graph", "--view neurons draws a network: use it with --network", 2)
+    if args.view == "neurons" and (args.edge_labels or args.no_clusters or args.max_nodes):
+        return _fail("graph", "--edge-labels, --no-clusters and --max-nodes apply to "
+                              "--view graph only", 2)
     if args.network:
-        root, shown = _article_cost()
+        root, shown, article = _article_cost()
+        name = root.label
     else:
         try:
             expression = _read(parse, args.expression, "EXPR")
@@ -100,37 +118,57 @@ def _run_graph(args: argparse.Namespace) -> int:
             root.backward()
         except (ValueError, ArithmeticError) as error:
             return _fail("graph", f"computation failed: {error}", 1)
+        name = root.label or "value"
+        if not root.label:              # the picture and its messages name it as typed
+            root.label = _shortened(expression.text.strip())
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     # NOTE: passed only when given, so that each format keeps its own default (the
     # step-through page shows the local derivatives unless told otherwise).
     labels = {"edge_labels": True} if args.edge_labels else {}
     try:
-        path = viz.render(root, args.output, rankdir=args.rankdir, highlight=args.highlight,
-                          clusters=not args.no_clusters, **labels, **limit)
+        if args.view == "neurons":
+            drawing = viz.draw_network(*article, highlight=args.highlight, rankdir=args.rankdir)
+            path = viz.render(drawing, args.output, timeout=args.timeout)
+        else:
+            path = viz.render(root, args.output, rankdir=args.rankdir, highlight=args.highlight,
+                              clusters=not args.no_clusters, timeout=args.timeout, **labels,
+                              **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
+    except viz.RenderTimeout as error:
+        return _fail("graph", f"drawing failed: {error} (here: --timeout)", 1)
+    except viz.FormatUnavailable as error:
+        return _fail("graph", str(error), 2)
     except ValueError as error:             # --highlight names no node, or several
         return _fail("graph", str(error), 2)
     except (RuntimeError, OSError) as error:
         return _fail("graph", f"drawing failed: {error}", 1)
-    print(f"{root.label or 'value'} = {root.data!r}")
+    print(f"{name} = {root.data!r}")
     for leaf in shown:
         print(f"{leaf.label}.grad = {leaf.grad!r}")
     print(f"wrote {path}")
     return 0
 
 
+def _shortened(text: str, width: int = 40) -> str:
+    """`text`, its middle elided with … when it is longer than `width` characters."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) * 3 // 4
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
+
+
 def _article_cost() -> tuple:
-    """The article's 2-3-2 network at its default sample: its cost C, differentiated, and its
-    parameters."""
+    """The article's 2-3-2 network at its default sample: its cost C, differentiated, its
+    parameters, and (net, x, y) for the neuron view."""
     from tinygrad_bp.losses import mse
     from tinygrad_bp.nn import article_network
 
     net, x, y = article_network()
     cost = mse(net(x), y)
     cost.backward()
-    return cost, net.parameters()
+    return cost, net.parameters(), (net, x, y)
 
 
 def _read(reader: Callable[[str], T], text: str, option: str) -> T:
@@ -254,7 +292,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
                     "expectation fails, 2 for bad usage.",
         epilog="example: tinygrad-bp grad 'x * y + tanh(x)' --at x=1,y=2 --expect x=2.42,y=1")
     grad.add_argument("expression", metavar="EXPR",
-                      help="numbers, variables, + - * / **, exp log tanh sigmoid relu")
+                      help=f"numbers, variables, + - * / **, {' '.join(FUNCTIONS)}")
     grad.add_argument("--at", default="", metavar="x=1,y=2", help="the value of each variable")
     grad.add_argument("--wrt", default="", metavar="x,y",
                       help="only these variables (default: every variable)")
@@ -342,12 +380,14 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
         description="The article end to end on the labelled 2-3-2 sigmoid network: forward "
                     "pass, cost, the errors delta from BP1 and BP2, all 17 gradients from the "
                     "engine beside the four equations, the chain rule for w7 and w1, one SGD "
-                    "step, and the graph as SVG with the path from w7 highlighted.")
+                    "step, and the graph as SVG with the path from w7 highlighted, beside the "
+                    "network drawn as the article's figure 1.")
     picture = demo.add_mutually_exclusive_group()
     picture.add_argument("--svg", default=DEFAULT_SVG, metavar="PATH",
-                         help=f"where to write the graph (default: {DEFAULT_SVG})")
+                         help=f"where to write the graph (default: {DEFAULT_SVG}); the "
+                              f"network's figure goes beside it, as NAME-network.svg")
     picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
-                         help="do not draw the graph")
+                         help="do not draw the pictures")
     demo.add_argument("--html", metavar="PATH",
                       help="also write a page that steps through the forward and the backward "
                            "pass (open it in a browser)")

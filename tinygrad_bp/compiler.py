@@ -15,8 +15,8 @@ it once with Python's builtin `compile()`:
     (0.800499, [1.077604, 1.436805])
 
 The replay returns the output and ∂out/∂(every argument), bit-for-bit what the eager
-engine gives for the same arguments: each node is regenerated from its `op` with the
-same float operations in the same order, and the gradients accumulate edge by edge
+engine gives for the same arguments: each node is regenerated from its rule in the
+table of operations (`tinygrad_bp.ops`), whose text the engine runs too, and the gradients accumulate edge by edge
 in the order of `Value.backward()`. Where the replay meets a number the graph cannot
 take (a log of a negative number, a division by 0, an overflow), f is run eagerly on
 the same arguments instead: the engine raises its own error, naming the node.
@@ -36,49 +36,18 @@ import math
 import re
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from tinygrad_bp.engine import Value, _real, trace
+from tinygrad_bp.engine import Value, describe, real_number, trace
+from tinygrad_bp.ops import MATH, Op
 
 Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of Specs otherwise
 
-# How each built-in op is rebuilt from its parents a (and b): the forward statements,
-# then the local derivative for each parent, with the same float operations in the same
-# order as engine.py. "1" and "-1" mean "pass the gradient on" and "pass it on negated"
-# (1.0·g and −1.0·g are exactly g and −g). `out` is the node itself, `E` a temporary of
-# its own; `C` is the folded number, `C1` = 1/C, `LC` = ln C and `CM1` = C − 1.0,
-# worked out at compile time exactly as the engine works them out.
-_OPS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
-    "+": ("out = a + b", ("1", "1")),
-    "-": ("out = a - b", ("1", "-1")),
-    "*": ("out = a * b", ("b", "a")),
-    "/": ("out = a / b", ("1.0 / b", "-out / b")),
-    "**": ("out = a ** b", ("b * a ** (b - 1.0)", "out * log(a)")),
-    "neg": ("out = -a", ("-1",)),
-    "exp": ("out = exp(a)", ("out",)),
-    "log": ("out = log(a)", ("1.0 / a",)),
-    "tanh": ("E = exp(-2.0 * abs(a)); out = tanh(a)", ("4.0 * E / ((1.0 + E) * (1.0 + E))",)),
-    "sigmoid": ("E = exp(-abs(a)); out = 1.0 / (1.0 + E) if a >= 0.0 else E / (1.0 + E)",
-                ("E / ((1.0 + E) * (1.0 + E))",)),
-    "relu": ("out = a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
-    "+ C": ("out = a + C", ("1",)),
-    "- C": ("out = a - C", ("1",)),
-    "C -": ("out = C - a", ("-1",)),
-    "* C": ("out = a * C", ("C",)),
-    "/ C": ("out = a / C", ("C1",)),
-    "C /": ("out = C / a", ("-out / a",)),
-    "** C": ("out = a ** C", ("C * a ** CM1",)),
-    "** 0": ("out = a ** C", ("0.0",)),
-    "C **": ("out = C ** a", ("out * LC",)),
-}
-# Where the engine raises OverflowError (a value or a local derivative that is not
+# NOTE: where the engine raises OverflowError (a value or a local derivative that is not
 # finite), Python's floats give ±inf and carry on. An ±inf or nan value reaches the
-# output unless an op on the way absorbs it: these ops can give a finite value from
-# ±inf (tanh(inf) = 1, exp(-inf) = 0, 1 / inf = 0, inf ** 0 = 1), so their operands
-# are checked. An ±inf local derivative always shows in some argument's gradient.
-_ABSORBING = frozenset(("tanh", "sigmoid", "relu", "exp", "/", "C /", "**", "** C", "** 0",
-                        "C **"))
-_BINARY = frozenset(("+", "-", "*", "/", "**"))
-_NAME = re.compile(r"\b(a|b|out|E|C|C1|CM1|LC)\b")
-_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "fsum": math.fsum}
+# output unless an op on the way absorbs it (`Op.absorbs`: tanh(inf) = 1, exp(-inf) = 0,
+# 1 / inf = 0, inf ** 0 = 1), so the operands of those are checked. An ±inf local
+# derivative always shows in some argument's gradient.
+_NAME = re.compile(r"\b(a|b|c|out|E)\b")
+_NAMESPACE = {**MATH, "fsum": math.fsum}
 _NUMBERS = frozenset((float,))
 _CHUNK = 256        # values per fsum((...)) in the finiteness check
 
@@ -207,18 +176,17 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
     for k, node in enumerate(nodes):
         if not node.parents:
             if node not in arguments:
-                raise ValueError(f"cannot compile: the leaf {node._name()} is not one of f's "
+                raise ValueError(f"cannot compile: the leaf {describe(node)} is not one of f's "
                                  f"arguments; pass it in as an argument (a Value captured "
                                  f"from outside f would be frozen), or use a plain number "
                                  f"for a constant")
             continue
-        key, forward, _, names = _rule(node)
-        for statement in forward.split("; "):
+        op = _rule(node)
+        for statement in op.forward.split("; "):
             target, expression = statement.split(" = ")
-            lines.append(f"    {_fill(target, names, node, k, index)} = "
-                         f"{_fill(expression, names, node, k, index)}"
+            lines.append(f"    {_fill(target, node, k, index)} = {_fill(expression, node, k, index)}"
                          + (f"  # {node.label!r}" if node.label and target == "out" else ""))
-        if key in _ABSORBING:
+        if op.absorbs:
             checked.update((f"v{index[parent]}", None) for parent in node.parents)
     root = len(nodes) - 1
     lines.append(f"    g{root} = 1.0")
@@ -227,15 +195,14 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
         node = nodes[k]
         if not node.parents:
             continue
-        _, _, local_grads, names = _rule(node)
-        for parent, local_grad in zip(node.parents, local_grads):
+        for parent, local_grad in zip(node.parents, node.kind.local):
             p = index[parent]
-            if local_grad == "1":
+            if local_grad == "1.0":             # NOTE: 1.0·g and −1.0·g are exactly g and −g
                 sign, term = "+", f"g{k}"
-            elif local_grad == "-1":
+            elif local_grad == "-1.0":
                 sign, term = "-", f"g{k}"
             else:
-                sign, term = "+", f"({_fill(local_grad, names, node, k, index)}) * g{k}"
+                sign, term = "+", f"({_fill(local_grad, node, k, index)}) * g{k}"
             if p in started:
                 lines.append(f"    g{p} = g{p} {sign} {term}")
             else:
@@ -257,46 +224,29 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rule(node: Value) -> Tuple[str, str, Tuple[str, ...], Dict[str, str]]:
-    """The key of `node`'s op in _OPS, its forward statements and local derivatives, and
-    the names of its folded number."""
-    names = {"a": "", "b": "", "out": ""}
-    words = node.op.split(" ")
-    key = node.op
-    if len(words) == 2:                         # a folded constant: "* 3", "2 -", ...
-        folded_right = words[0] in _BINARY
-        key = f"{words[0]} C" if folded_right else f"C {words[1]}"
-        try:
-            c = float(words[1] if folded_right else words[0])
-        except ValueError:
-            key = ""
-        else:
-            key = "** 0" if key == "** C" and c == 0.0 else key
-            # NOTE: written in parentheses, so that (-2.0) ** a stays what it says.
-            names.update(C=f"({c!r})", CM1=f"({c - 1.0!r})", C1=f"({1.0 / c!r})" if c else "",
-                         LC=f"({math.log(c)!r})" if c > 0 else "")
-    rule = _OPS.get(key)
-    if rule is None or len(rule[1]) != len(node.parents):
-        raise ValueError(f"cannot compile node {node._name()}: compile regenerates every node "
+def _rule(node: Value) -> Op:
+    """`node`'s record in the table of operations, or an error for a custom op."""
+    if node.kind is None:
+        raise ValueError(f"cannot compile node {describe(node)}: compile regenerates every node "
                          f"from its op, and {node.op!r} with {len(node.parents)} parent(s) is not "
                          f"a built-in operation; write f with built-in operations only")
-    return key, rule[0], rule[1], names
+    return node.kind
 
 
-def _fill(template: str, names: Dict[str, str], node: Value, k: int,
-          index: Dict[Value, int]) -> str:
-    """`template` with this node's variables and constants in place."""
-    names["out"], names["E"] = f"v{k}", f"e{k}"
+def _fill(template: str, node: Value, k: int, index: Dict[Value, int]) -> str:
+    """A rule's text with this node's variables and folded number in place."""
+    names = {"out": f"v{k}", "E": f"e{k}", "c": f"({node.const!r})"}
     for name, parent in zip("ab", node.parents):
         names[name] = f"v{index[parent]}"
+    # NOTE: the number is written in parentheses, so that (-2.0) ** a stays what it says.
     return _NAME.sub(lambda match: names[match.group()], template)
 
 
 def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> None:
     """The replay at the example must give exactly the traced graph's value and gradients.
 
-    It can only differ for a hand-built node whose op names a built-in operation but
-    whose data or local_grads say something else.
+    It can only differ for a built-in node whose data or local_grads were changed
+    after it was built.
     """
     out.backward()
     want = [out.data] + [leaf.grad for leaf in flat]
@@ -308,8 +258,8 @@ def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> N
         same = False
     if not same:
         raise ValueError(f"cannot compile: the graph has a node whose op does not match its "
-                         f"data or local_grads (a hand-built node named like a built-in op?); "
-                         f"the replay would not reproduce f")
+                         f"data or local_grads (changed after the node was built?); the "
+                         f"replay would not reproduce f")
 
 
 # --- arguments: numbers and nested lists of numbers, flattened in order
@@ -319,7 +269,7 @@ def _spec(arg: Any, where: str) -> Spec:
     if isinstance(arg, (list, tuple)):
         specs = tuple(_spec(x, f"{where}[{j}]") for j, x in enumerate(arg))
         return len(specs) if all(s is None for s in specs) else specs
-    _real(arg, where, "")
+    real_number(arg, where)
     return None
 
 
@@ -363,7 +313,7 @@ def _flatten(x: Any, spec: Spec, flat: List[Any], where: str) -> None:
 def _check_numbers(x: Any, spec: Spec, where: str) -> None:
     """Raise the engine's error for the first number in `x` a leaf would refuse."""
     if spec is None:
-        _real(x, where, "")
+        real_number(x, where)
         return
     specs = (None,) * spec if isinstance(spec, int) else spec
     for j, (xj, sj) in enumerate(zip(x, specs)):

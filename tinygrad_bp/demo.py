@@ -10,7 +10,8 @@ in the article's order:
    computed by `tinygrad_bp.backprop` without the engine;
 5. the chain rule for w7 and for w1 written out with numbers (section 5);
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
-7. the graph of C with the chain-rule path of w7 highlighted, as SVG;
+7. the graph of C with the chain-rule path of w7 highlighted, as SVG, and beside it the
+   network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`);
 8. optionally, the page that steps through the forward and the backward pass (HTML).
 
 `replay()` yields the report line by line, so a command line shows it as it goes.
@@ -23,7 +24,7 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Union
 
 from tinygrad_bp.backprop import Backprop, backprop
 from tinygrad_bp.checking import explain
-from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.engine import Value, find
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.optim import SGD
@@ -44,9 +45,10 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG,
     net, x, y = article_network()
     C = mse(net(x), y)
     C.backward()
-    nodes = _by_label(C)
     reference = backprop(net.weights(), net.biases(), [v.data for v in x], y)
     neurons = [[n.name for n in layer.neurons] for layer in net.layers]
+    labels = [f"{v}_{n}" for layer in neurons for n in layer for v in "za"] + ["w7"]
+    nodes = dict(zip(labels, find(C, labels)))
 
     yield (f"The article's 2-3-2 sigmoid network, x = ({_join(v.data for v in x)}), "
            f"y = ({_join(y)})")
@@ -80,12 +82,22 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG,
         yield ""
         path = viz.render(C, svg, highlight=nodes["w7"])
         yield f"7. Graph of C with the path from w7 highlighted: wrote {path}"
+        figure = viz.render(viz.draw_network(net, x, y, highlight="w7"), network_picture(svg))
+        yield f"   The network as the article's figure 1, the same gradients on its arrows: " \
+              f"wrote {figure}"
     if html is not None:
         from tinygrad_bp import viz  # NOTE: only here, as for the SVG
 
         yield ""
         path = viz.render(C, html)
         yield f"8. The forward and backward pass step by step, in a browser: wrote {path}"
+
+
+def network_picture(svg: Union[str, Path]) -> Path:
+    """Where the demo writes the neuron-level picture: beside `svg`, `-network` added to its
+    name (tinygrad-bp-demo.svg → tinygrad-bp-demo-network.svg)."""
+    svg = Path(svg)
+    return svg.with_name(f"{svg.stem}-network{svg.suffix}")
 
 
 def _gradient_table(net: MLP, reference: Backprop) -> Iterator[str]:
@@ -117,10 +129,6 @@ def _sgd_step(net: MLP, x: Sequence[Value], y: Sequence[float], lr: float) -> It
     yield f"6. One SGD step, p ← p − η ∂C/∂p with η = {lr:g}:"
     yield f"   C before = {before.data:.6f}, C after = {after.data:.6f} " \
           f"({after.data - before.data:+.6f})"
-
-
-def _by_label(root: Value) -> Dict[str, Value]:
-    return {node.label: node for node in trace(root) if node.label}
 
 
 def _join(numbers: Iterable[float]) -> str:

@@ -24,7 +24,10 @@ rather than becoming nodes of their own: `a * 3` is one node whose single parent
 is `a`, whose local derivative is 3.0 and whose `op` reads `"* 3"`. Every
 gradient stays exact; the graph just holds only what can have a gradient.
 
-This module imports nothing from the rest of the package.
+Each built-in operation is a record of the table in `tinygrad_bp.ops`: a node keeps
+its record (`kind`) and its folded number (`const`), and `Value`'s operators and
+functions are built from the table's rules. This module imports nothing else from the
+rest of the package.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from __future__ import annotations
 import math
 import sys
 from numbers import Real
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from tinygrad_bp.ops import MATH, OPS, Op, number_text
 
 Number = Union[int, float]
 
@@ -49,145 +54,29 @@ class Value:
         27.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "_op", "_const", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
-        self.data = _real(data, "Value data", label)
+        self.data = real_number(data, "Value data", label)
         self.grad = 0.0
         self.label = _text(label, "label")
-        self._op = _text(op, "op")              # NOTE: set before any error calls _name()
+        self._op = _text(op, "op")              # NOTE: set before any error calls describe()
+        self._const = None
         self.parents = _tuple(parents, "parents", self)
-        self.local_grads = tuple(_real(g, "local_grads entry", label)
+        self.local_grads = tuple(real_number(g, "local_grads entry", label)
                                  for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in self.parents):
-            raise TypeError(f"parents of {self._name()} must all be Values, got "
+            raise TypeError(f"parents of {describe(self)} must all be Values, got "
                             f"{[type(p).__name__ for p in self.parents]}")
         if len(self.parents) != len(self.local_grads):
-            raise ValueError(f"{self._name()} has {len(self.parents)} parents but "
+            raise ValueError(f"{describe(self)} has {len(self.parents)} parents but "
                              f"{len(self.local_grads)} local_grads: give one local "
                              f"derivative per parent")
         self._op = self._op or ("custom" if self.parents else "")
 
-    # --- arithmetic: each derivative rule is stated once, in the line that builds the node
-
-    def __add__(self, other: Operand) -> Value:
-        if isinstance(other, Value):            # ∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1
-            return _node(self.data + other.data, (self, other), _ONES, "+")
-        c = _constant(other, self)
-        return _node(self.data + c, (self,), _ONE, ("+ {}", c))
-
-    def __sub__(self, other: Operand) -> Value:
-        if isinstance(other, Value):            # ∂(a-b)/∂a = 1, ∂(a-b)/∂b = -1
-            return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")
-        c = _constant(other, self)
-        return _node(self.data - c, (self,), _ONE, ("- {}", c))
-
-    def __rsub__(self, other: Number) -> Value:     # c - a: ∂/∂a = -1
-        c = _constant(other, self)
-        return _node(c - self.data, (self,), _MINUS_ONE, ("{} -", c))
-
-    def __mul__(self, other: Operand) -> Value:
-        if isinstance(other, Value):            # ∂(ab)/∂a = b, ∂(ab)/∂b = a
-            return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
-        c = _constant(other, self)
-        return _node(self.data * c, (self,), (c,), ("* {}", c))
-
-    def __truediv__(self, other: Operand) -> Value:
-        if isinstance(other, Value):            # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b²
-            b = _nonzero(other.data, other, "divide by")
-            out = self.data / b                 # NOTE: -(a/b)/b, as b² may underflow to 0
-            return _node(out, (self, other), (1.0 / b, -out / b), "/")
-        c = _constant(other, self)
-        if c == 0.0:
-            raise ZeroDivisionError(f"division of {self._name()} by the number 0")
-        return _node(self.data / c, (self,), (1.0 / c,), ("/ {}", c))
-
-    def __rtruediv__(self, other: Number) -> Value:     # c / a: ∂/∂a = -c/a²
-        c = _constant(other, self)
-        a = _nonzero(self.data, self, "divide {} by", c)
-        out = c / a                             # NOTE: -(c/a)/a, as a² may underflow to 0
-        return _node(out, (self,), (-out / a,), ("{} /", c))
-
-    def __pow__(self, other: Operand) -> Value:
-        if isinstance(other, Value):            # ∂(a^b)/∂a = b·a^(b-1), ∂(a^b)/∂b = a^b·ln a
-            a, b = self.data, other.data
-            if a <= 0.0:
-                raise ValueError(f"{self._name()} ** {other._name()}: a Value exponent needs "
-                                 f"a positive base (its derivative involves ln of the base)")
-            out = _power(a, b, self, other)
-            return _node(out, (self, other),
-                         (b * _power(a, b - 1.0, self, other, "the derivative of "),
-                          out * math.log(a)), "**")
-        n = _constant(other, self)              # d(a^n)/da = n·a^(n-1)
-        out = _power(self.data, n, self, n)
-        if n == 0.0:
-            slope = 0.0
-        elif self.data == 0.0 and n < 1.0:
-            raise ZeroDivisionError(f"{_written(self, n)}: the derivative "
-                                    f"n·x^(n-1) is infinite at x = 0")
-        else:
-            slope = n * _power(self.data, n - 1.0, self, n, "the derivative of ")
-        return _node(out, (self,), (slope,), ("** {}", n))
-
-    def __rpow__(self, other: Number) -> Value:     # c^a: ∂/∂a = c^a·ln c
-        c = _constant(other, self)
-        if c <= 0.0:
-            raise ValueError(f"{_fmt(c)} ** {self._name()}: a Value exponent needs a positive "
-                             f"base (its derivative involves ln of the base)")
-        out = _power(c, self.data, c, self)
-        return _node(out, (self,), (out * math.log(c),), ("{} **", c))
-
-    def __neg__(self) -> Value:                 # ∂(-a)/∂a = -1
-        return _node(-self.data, (self,), _MINUS_ONE, "neg")
-
-    __radd__ = __add__
-    __rmul__ = __mul__
-
-    # --- functions
-
-    def exp(self) -> Value:
-        """e^x, with d/dx e^x = e^x. Raises OverflowError past x ≈ 709.78."""
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp({self._name()}) overflows a float: "
-                                f"exp is finite only for x < 709.78") from None
-        return _node(out, (self,), (out,), "exp")
-
-    def log(self) -> Value:
-        """Natural log ln x, with d/dx ln x = 1/x. Defined for x > 0 only."""
-        if self.data <= 0.0:
-            raise ValueError(f"log({self._name()}): log is defined only for x > 0")
-        return _node(math.log(self.data), (self,), (1.0 / self.data,), "log")
-
-    def tanh(self) -> Value:
-        """tanh x, with d/dx tanh x = 1 − tanh² x = 4e / (1 + e)², e = e^(−2|x|).
-
-        Never overflows: tanh(±800) is ±1.0 with slope 0.0.
-        """
-        # NOTE: 1 − tanh² x cancels to 0 past |x| ≈ 19; the form in e keeps every digit.
-        e = math.exp(-2.0 * abs(self.data))
-        slope = 4.0 * e / ((1.0 + e) * (1.0 + e))
-        return _node(math.tanh(self.data), (self,), (slope,), "tanh")
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1 / (1 + e^(−x)), with σ'(x) = σ(x)(1 − σ(x)) = e / (1 + e)², e = e^(−|x|).
-
-        Evaluated as e / (1 + e) for x < 0 so that no exponent is positive:
-        σ(−800) is 0.0, not an OverflowError.
-        """
-        # NOTE: σ(1 − σ) would cancel for x ≫ 0 (σ'(37) came out 0); the form in e does not.
-        e = math.exp(-abs(self.data))
-        s = 1.0 / (1.0 + e) if self.data >= 0.0 else e / (1.0 + e)
-        return _node(s, (self,), (e / ((1.0 + e) * (1.0 + e)),), "sigmoid")
-
-    def relu(self) -> Value:
-        """max(0, x), with derivative 1 for x > 0 and 0 for x ≤ 0."""
-        # NOTE: relu is not differentiable at exactly 0; we take relu'(0) = 0, as PyTorch does.
-        if self.data > 0.0:
-            return _node(self.data, (self,), _ONE, "relu")
-        return _node(0.0, (self,), _ZERO, "relu")
+    # --- operations: +, -, *, /, **, negation, exp, log, tanh, sigmoid, relu, sin and cos
+    # are built from the table in tinygrad_bp.ops, below the class (see `_build_methods`).
 
     # --- the backward pass
 
@@ -199,32 +88,30 @@ class Value:
         inner nodes are recomputed on every call, so calling `backward()` twice doubles
         every leaf gradient exactly and leaves the inner ones unchanged. A leaf gradient
         that overflows a float is an OverflowError naming the leaf.
+
+        All or nothing: on any error (an overflow, Ctrl-C), every `.grad` of the graph is
+        what it was before the call. `gradients(root)` computes the same numbers without
+        writing any `.grad`.
         """
         nodes = trace(self)
-        # NOTE: each leaf's gradient is summed from 0 and only then added to what it held:
-        # adding edge by edge into the old value, (g + c1) + c2, is not in general exactly
-        # g + (c1 + c2) in floats, and a second backward() would not exactly double g.
-        # (Two lists rather than a (leaf, grad) pair per leaf: backward() on a wide sum,
-        # half of it leaves, was 6-24% faster.)
-        leaves = [node for node in nodes if not node.parents]
-        held = [leaf.grad for leaf in leaves]
-        for node in nodes:
-            node.grad = 0.0
-        self.grad = 1.0
-        for node in reversed(nodes):
-            parents = node.parents
-            if parents:                         # a leaf has nothing to pass on
-                grad = node.grad
-                # NOTE: enumerate and index rather than zip(parents, local_grads): one
-                # iterator per node instead of three; with the leaf test, the loop is
-                # 1.16× faster on a 100,000-node chain (benchmarks/README.md).
-                for i, local_grad in enumerate(node.local_grads):
-                    parents[i].grad += local_grad * grad
-        for leaf, grad in zip(leaves, held):
-            leaf.grad += grad
-            if not _isfinite(leaf.grad):
-                raise OverflowError(f"∂{self._name()}/∂{leaf._name()} is {leaf.grad}: the "
-                                    f"gradient overflowed a float in backward()")
+        held = [node.grad for node in nodes]
+        try:
+            _chain_rule(nodes)
+            # NOTE: each leaf's gradient is summed from 0 and only then added to what it
+            # held: adding edge by edge into the old value, (g + c1) + c2, is not in
+            # general exactly g + (c1 + c2) in floats, and a second backward() would not
+            # exactly double g.
+            for node, grad in zip(nodes, held):
+                if not node.parents:
+                    node.grad += grad
+                    if not _isfinite(node.grad):
+                        raise OverflowError(f"∂{describe(self)}/∂{describe(node)} is "
+                                            f"{node.grad}: the gradient overflowed a float in "
+                                            f"backward()")
+        except BaseException:
+            for node, grad in zip(nodes, held):
+                node.grad = grad
+            raise
 
     def zero_grad(self) -> None:
         """Reset the gradient of every node in the graph that ends here to 0."""
@@ -235,16 +122,27 @@ class Value:
     def op(self) -> str:
         """What made this node: "+", "tanh", "* 3" (a number folded in), "" for a leaf."""
         op = self._op
-        # NOTE: a built-in operation with a folded number stores ("* {}", 3.0) and the
-        # text is made here, on first read: formatting the number cost more than the rest
-        # of the operation (a · 0.37 took 3.6× longer), on every node of x * -1 + 0.5.
-        if isinstance(op, tuple):
-            op = self._op = _op_text(op)
-        return op
+        # NOTE: a built-in node stores its record of the table and its number, and the
+        # text is made here, on read: formatting the number costs more than the rest of
+        # the operation, on every node of x * -1 + 0.5.
+        return op.text(self._const) if type(op) is Op else op
 
     @op.setter
     def op(self, text: str) -> None:
+        """Renaming a node makes it a custom operation: its text no longer names a rule."""
         self._op = _text(text, "op")
+        self._const = None
+
+    @property
+    def kind(self) -> Optional[Op]:
+        """The operation's record in `tinygrad_bp.ops.OPS`; None for a leaf or a custom op."""
+        op = self._op
+        return op if type(op) is Op else None
+
+    @property
+    def const(self) -> Optional[float]:
+        """The number folded into this node (3.0 in `a * 3`), or None."""
+        return self._const
 
     @property
     def is_leaf(self) -> bool:
@@ -256,11 +154,6 @@ class Value:
         op = f", op={self.op!r}" if self.op else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g}{op})"
 
-    def _name(self) -> str:
-        """How error messages name this node: its label, else its repr."""
-        if self.label:
-            return f"{self.label!r} (data={self.data:.6g})"
-        return repr(self)
 
 
 Operand = Union[Value, int, float]
@@ -297,6 +190,104 @@ def trace(root: Value) -> List[Value]:
     return order
 
 
+def describe(node: Value) -> str:
+    """How error messages name a node: `'x' (data=2)` by its label, else its repr."""
+    if node.label:
+        return f"{node.label!r} (data={node.data:.6g})"
+    return repr(node)
+
+
+class LabelError(LookupError, ValueError):
+    """A label that names no node, or several nodes, of a graph; or a Value not in it."""
+
+
+def find(root: Value, keys: Sequence[Union[Value, str]],
+         nodes: Optional[Sequence[Value]] = None) -> List[Value]:
+    """The node each key names in the graph that ends at `root`: a label, or the Value.
+
+    `nodes` is `trace(root)` when the caller has it already. One `LabelError` names
+    every key that fails: a label of no node or of several, a Value not in the graph.
+
+        >>> x = Value(2.0, label="x"); y = x * 3; y.label = "y"
+        >>> find(y, ["x", y]) == [x, y]
+        True
+    """
+    nodes = trace(root) if nodes is None else nodes
+    by_label: Dict[str, List[Value]] = {}
+    for node in nodes:
+        if node.label:
+            by_label.setdefault(node.label, []).append(node)
+    members = set(nodes)
+    found, unknown, ambiguous, foreign = [], [], [], []
+    for key in keys:
+        if isinstance(key, Value):
+            (found if key in members else foreign).append(key)
+        elif isinstance(key, str):
+            matches = by_label.get(key, [])
+            (found if len(matches) == 1 else ambiguous if matches else unknown).append(
+                matches[0] if len(matches) == 1 else key)
+        else:
+            raise TypeError(f"a node is named by its label (str) or given as a Value, got "
+                            f"{type(key).__name__} {key!r}")
+    problems = []
+    if unknown:
+        problems.append(f"no node labelled {', '.join(map(repr, unknown))} in the graph of "
+                        f"{_short(root)} (labels there: {', '.join(sorted(by_label)) or 'none'})")
+    if ambiguous:
+        problems.append(f"several nodes are labelled {', '.join(map(repr, ambiguous))}: "
+                        f"pass the Value itself, or label the nodes apart")
+    if foreign:
+        problems.append(f"{', '.join(map(describe, foreign))} is not in the graph of "
+                        f"{_short(root)}: {_short(root)} was not computed from it")
+    if problems:
+        raise LabelError("; ".join(problems))
+    return found
+
+
+def _short(node: Value) -> str:
+    """A node's name in a sentence: its label, else its description."""
+    return node.label or describe(node)
+
+
+def gradients(root: Value) -> Dict[Value, float]:
+    """∂root/∂v for every node v of the graph that ends at `root` (∂root/∂root = 1).
+
+    The same chain rule, in the same order, as `backward()`, whose numbers these are;
+    but no `.grad` is changed: the pass borrows the nodes' `.grad` for its sums and puts
+    back what each held, whatever happens.
+
+        >>> x = Value(3.0, label="x"); y = x * x
+        >>> gradients(y)[x], x.grad
+        (6.0, 0.0)
+    """
+    nodes = trace(root)
+    held = [node.grad for node in nodes]
+    try:
+        _chain_rule(nodes)
+        return {node: node.grad for node in nodes}
+    finally:
+        for node, grad in zip(nodes, held):
+            node.grad = grad
+
+
+def _chain_rule(nodes: List[Value]) -> None:
+    """Set each node's `.grad` to ∂root/∂node, root last in `nodes` (a `trace`):
+
+        ∂C/∂C = 1,        ∂C/∂v = Σ_u ∂C/∂u · ∂u/∂v over the consumers u of v.
+    """
+    for node in nodes:
+        node.grad = 0.0
+    nodes[-1].grad = 1.0
+    for node in reversed(nodes):
+        parents = node.parents
+        if parents:                         # a leaf has nothing to pass on
+            grad = node.grad
+            # NOTE: enumerate and index rather than zip(parents, local_grads): one
+            # iterator per node instead of three.
+            for i, local_grad in enumerate(node.local_grads):
+                parents[i].grad += local_grad * grad
+
+
 def edges(nodes: Iterable[Value]) -> List[Tuple[Value, Value, float]]:
     """One `(parent, child, local_grad)` triple per operand occurrence, in node order."""
     return [(parent, child, local_grad)
@@ -319,33 +310,32 @@ def count_paths(nodes: Sequence[Value], target: Value) -> Dict[Value, int]:
 _new = object.__new__
 _isfinite, _INF = math.isfinite, math.inf
 _MAX_INT = int(sys.float_info.max)          # the largest int with a finite float
-_ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
-_ONES, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
+_EXP_MAX = math.log(sys.float_info.max)    # exp(x) is a finite float for x ≤ this
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: Union[str, tuple]) -> Value:
-    """A node of a built-in operation: its inputs are already checked, its outputs not.
-
-    `op` is its text, or (template, number) for a folded number: see `Value.op`.
-    """
+def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
+          c: Optional[float]) -> Value:
+    """A node of a built-in operation `op` (with `c` folded in): its inputs are already
+    checked, its outputs not."""
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
     # whose value or local derivative is not a finite float is an error, not a node. (From
     # finite operands a local derivative can become ±inf but never nan.)
     if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
-        names = ", ".join(p._name() for p in parents)
-        raise OverflowError(f"{_op_text(op)!r} of {names} overflows a float: value {data}, "
+        names = ", ".join(describe(p) for p in parents)
+        raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
                             f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node._op = op
+    node._const = c
     node.parents = parents
     node.local_grads = local_grads
     return node
 
 
-def _real(x: object, what: str, label: str) -> float:
+def real_number(x: object, what: str, label: str = "") -> float:
     """`x` as a finite float, or a TypeError/ValueError that says what was wrong."""
     where = f" (label {label!r})" if label else ""
     if isinstance(x, bool) or not isinstance(x, Real):
@@ -372,7 +362,7 @@ def _tuple(items: object, what: str, node: Value) -> tuple:
     try:
         return tuple(items)
     except TypeError:
-        raise TypeError(f"{what} of {node._name()} must be a tuple with one entry per "
+        raise TypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
                         f"parent, got {type(items).__name__}") from None
 
 
@@ -384,13 +374,13 @@ def _constant(x: object, node: Value) -> float:
         x = float(x)
     if type(x) is float and _isfinite(x):
         return x
-    return _real(x, f"the number combined with {node._name()}", "")
+    return real_number(x, f"the number combined with {describe(node)}", "")
 
 
 def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
     """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing.format(_fmt(c))} {node._name()}: it is 0")
+        raise ZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: it is 0")
     return x
 
 
@@ -416,17 +406,123 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
 
 def _written(left: Operand, right: Operand) -> str:
     """A power as error messages show it: `'x' (data=2) ** 3`."""
-    return " ** ".join(x._name() if isinstance(x, Value) else _fmt(x) for x in (left, right))
+    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x) for x in (left, right))
 
 
-def _op_text(op: Union[str, tuple]) -> str:
-    """The text of an op stored as text or as (template, folded number)."""
-    return op[0].format(_fmt(op[1])) if isinstance(op, tuple) else op
+# --- domain checks: the errors a rule's arithmetic would otherwise hide or misname
+
+def _divide_by_value(a: Value, b: Value) -> None:
+    _nonzero(b.data, b, "divide by")
 
 
-def _fmt(c: float) -> str:
-    """A folded constant as it appears in `op`: `2` rather than `2.0`, exact otherwise."""
-    # NOTE: repr is exact and writes integral floats below 1e16 as "2.0"; int(-0.0) would
-    # lose the sign of -0.0.
-    text = repr(c)
-    return text[:-2] if text.endswith(".0") else text
+def _divide_by_number(a: Value, c: float) -> None:
+    raise ZeroDivisionError(f"division of {describe(a)} by the number 0")
+
+
+def _divide_number(a: Value, c: float) -> None:
+    _nonzero(a.data, a, "divide {} by", c)
+
+
+def _value_power(a: Value, b: Value) -> None:
+    if a.data <= 0.0:
+        raise ValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
+                         f"base (its derivative involves ln of the base)")
+    _power(a.data, b.data, a, b)
+    _power(a.data, b.data - 1.0, a, b, "the derivative of ")
+
+
+def _number_power(a: Value, n: float) -> None:      # a ** n: n·a^(n-1)
+    _power(a.data, n, a, n)
+    if n == 0.0:
+        return
+    if a.data == 0.0 and n < 1.0:
+        raise ZeroDivisionError(f"{_written(a, n)}: the derivative n·x^(n-1) is infinite "
+                                f"at x = 0")
+    _power(a.data, n - 1.0, a, n, "the derivative of ")
+
+
+def _power_of_number(a: Value, c: float) -> None:    # c ** a
+    if c <= 0.0:
+        raise ValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
+                         f"base (its derivative involves ln of the base)")
+    _power(c, a.data, c, a)
+
+
+def _exp_overflow(a: Value) -> None:
+    raise OverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for x < 709.78")
+
+
+def _log_domain(a: Value) -> None:
+    raise ValueError(f"log({describe(a)}): log is defined only for x > 0")
+
+
+# For each operation with a domain: when to call its check (over a, b, c), and the check.
+# NOTE: the condition is tested inline, so that an operation in its domain pays no call.
+_CHECKS: Dict[str, Tuple[str, Callable[..., None]]] = {
+    "/": ("b == 0.0", _divide_by_value), "/ C": ("c == 0.0", _divide_by_number),
+    "C /": ("a == 0.0", _divide_number), "**": ("True", _value_power),
+    "** C": ("True", _number_power), "C **": ("True", _power_of_number),
+    "exp": (f"a > {_EXP_MAX!r}", _exp_overflow), "log": ("a <= 0.0", _log_domain)}
+
+
+# --- Value's operations, built from the table
+
+def _build_methods() -> None:
+    """Give `Value` one method per operation of `tinygrad_bp.ops.OPS`.
+
+    Each method runs its rule's own text (`forward`, then `local`), compiled once here,
+    so the eager engine and `compile`'s replay compute with the same float operations
+    in the same order. `a * b` and `a * 3` are one method, `__mul__`, that takes the
+    rule "*" for a Value operand and "* C" for a number; `__radd__` and `__rmul__` are
+    `__add__` and `__mul__` (addition and multiplication commute).
+
+        a = self.data; b = other.data
+        out = a * b
+        return _node(out, (self, other), (b, a), OP, None)
+    """
+    methods: Dict[str, List[Op]] = {}
+    for op in OPS.values():
+        methods.setdefault(op.method, []).append(op)
+    for name, ops in methods.items():
+        setattr(Value, name, _method(name, ops))
+    Value.__radd__ = Value.__add__
+    Value.__rmul__ = Value.__mul__
+
+
+def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
+    """The method `name` of Value for the rules `ops` (one per kind of operand)."""
+    on_value = [op for op in ops if not op.folded]
+    on_number = [op for op in ops if op.folded]
+    namespace = {**MATH, "Value": Value, "_node": _node, "_constant": _constant}
+    # NOTE: the function is defined as `method`: named `tanh`, it would hide math's tanh.
+    lines = [f"def method(self{', other' if on_number or on_value[0].arity == 2 else ''}):"]
+    if on_value and on_number:
+        lines.append("    if isinstance(other, Value):")
+        lines += ["    " + line for line in _body(on_value[0], "V", namespace)]
+    if on_number:
+        lines.append("    c = _constant(other, self)")
+    lines += _body((on_number or on_value)[0], "N", namespace)
+    exec("\n".join(lines), namespace)
+    method = namespace["method"]
+    method.__doc__ = ops[0].doc or None
+    method.__name__, method.__qualname__ = name, f"Value.{name}"
+    return method
+
+
+def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
+    """The lines that build a node of `op`, its record and check named OP{tag}, CHECK{tag}."""
+    namespace[f"OP{tag}"] = op
+    operands = "(self, other)" if op.arity == 2 else "(self,)"
+    lines = ["    a = self.data" + ("; b = other.data" if op.arity == 2 else "")]
+    if op.name in _CHECKS:
+        condition, namespace[f"CHECK{tag}"] = _CHECKS[op.name]
+        argument = "other" if op.arity == 2 else "c" if op.folded else ""
+        call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
+        lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
+    lines += [f"    {statement}" for statement in op.forward.split("; ")]
+    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), OP{tag}, "
+                 f"{'c' if op.folded else 'None'})")
+    return lines
+
+
+_build_methods()

@@ -6,7 +6,8 @@ tree is on a short whitelist:
 
 - numbers (int or float literals) and variable names;
 - the binary operators `+ - * / **`, unary `-` and `+`, parentheses;
-- calls `exp(x)`, `log(x)`, `tanh(x)`, `sigmoid(x)`, `relu(x)`: one positional argument.
+- calls of the table's functions (`tinygrad_bp.ops.FUNCTIONS`: `exp(x)`, `log(x)`,
+  `tanh(x)`, `sigmoid(x)`, `relu(x)`, `sin(x)`, `cos(x)`): one positional argument.
 
 Anything else (attribute access, other calls, keywords, lambdas, subscripts,
 comparisons, strings...) raises `ExpressionError` naming the construct and its
@@ -32,8 +33,7 @@ import warnings
 from typing import Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
-
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+from tinygrad_bp.ops import FUNCTIONS
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}

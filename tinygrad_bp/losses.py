@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from typing import List, Sequence, Tuple
 
-from tinygrad_bp.engine import Operand, Value
+from tinygrad_bp.engine import Operand, Value, describe
 from tinygrad_bp.layout import floats
+from tinygrad_bp.ops import OPS
 
 # NOTE: a probability that is not the output of a sigmoid node is clamped into
 # [EPSILON, 1 − EPSILON] before its log is taken, so ln never sees 0.
@@ -83,12 +84,12 @@ def batch_cost(costs: Sequence[Value]) -> Value:
 
 def _cross_entropy(a: Value, y: float) -> Value:
     """One output's term −[y ln a + (1 − y) ln(1 − a)]."""
-    if a.op == "sigmoid" and len(a.parents) == 1:
+    if a.kind is OPS["sigmoid"]:
         z = a.parents[0].data
         softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))     # ln(1 + e^z)
         return Value(softplus - y * z, parents=a.parents, local_grads=(a.data - y,), op="bce")
     if not 0.0 <= a.data <= 1.0:
-        raise ValueError(f"binary_cross_entropy: output {a._name()} is not a probability "
+        raise ValueError(f"binary_cross_entropy: output {describe(a)} is not a probability "
                          f"in [0, 1]")
     clamped = min(max(a.data, EPSILON), 1.0 - EPSILON)
     if clamped != a.data:

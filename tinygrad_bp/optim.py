@@ -6,7 +6,7 @@ import math
 from numbers import Real
 from typing import Iterable
 
-from tinygrad_bp.engine import Value
+from tinygrad_bp.engine import Value, describe
 
 
 class SGD:
@@ -29,7 +29,7 @@ class SGD:
             if not isinstance(p, Value):
                 raise TypeError(f"SGD optimises Values, got {type(p).__name__} {p!r}")
             if not p.is_leaf:
-                raise ValueError(f"SGD can only move leaves (parameters), but {p._name()} is "
+                raise ValueError(f"SGD can only move leaves (parameters), but {describe(p)} is "
                                  f"the result of {p.op!r}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("SGD was given the same parameter twice: each step would move "
@@ -44,7 +44,7 @@ class SGD:
         moved = [p.data - self.lr * p.grad for p in self.params]
         for p, data in zip(self.params, moved):
             if not math.isfinite(data):
-                raise OverflowError(f"SGD step would set {p._name()} to {data} (grad "
+                raise OverflowError(f"SGD step would set {describe(p)} to {data} (grad "
                                     f"{p.grad:g}, lr {self.lr:g}): training diverged; try a "
                                     f"smaller learning rate")
         for p, data in zip(self.params, moved):

@@ -1,65 +1,203 @@
-"""Writing a graph to a file: the format from the suffix, the file written atomically."""
+"""Writing a picture to a file: the format from the suffix, the file replaced atomically.
+
+`FORMATS` is the one place where a suffix selects what is written. Errors name the
+user's path and what is wrong with it, never a temporary file. `write_file` (used by
+every writer) keeps what the user had:
+
+- a new file gets the mode a new file gets (0666 less the umask);
+- an existing file keeps its mode (and, where the system lets us, its owner);
+- a symbolic link is followed: its target is replaced, the link stays a link;
+- a file with several hard links is overwritten in place, so that every name shows the
+  new picture (as vim does); the bytes are all made before the file is opened, and the
+  old ones are put back if writing fails;
+- a read-only file (no write permission, for root too) or one the user may not write is
+  refused before any work;
+- a failure, Ctrl-C or SIGTERM at any step leaves the target as it was and no temporary
+  file behind.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import graphviz
+
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz.dot import draw_dot
-from tinygrad_bp.viz.renderer import find_renderer, run_renderer
+from tinygrad_bp.viz.renderer import check_format, find_renderer, run_renderer, sigterm_cleans_up
 from tinygrad_bp.viz.steps import steps_page
 
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".html": "html"}
+# suffix → the renderer's -T format ("dot" is the DOT source itself: no renderer)
+FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".pdf": "pdf",
+           ".dot": "dot", ".html": "html"}
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-def render(root: Value, path: Union[str, os.PathLike], *, renderer: Optional[str] = None,
+def render(root: Union[Value, graphviz.Digraph], path: PathLike, *,
+           renderer: Optional[str] = None, timeout: Optional[float] = None,
            **draw_options: Any) -> Path:
     """Draw the graph of `root` (see `draw_dot` for the options) into `path`; return it.
 
-    The format comes from the suffix: `.svg`, `.png`, `.pdf` (Graphviz's `dot` only),
-    `.dot`, which is the DOT source itself and needs no renderer, or `.html`, the
-    step-through page of `viz.steps.steps_page`. `renderer` is the
-    executable to run; by default `find_renderer()` picks one. The picture is made in
-    memory and written to a temporary file beside `path`, then moved over it: a failure
-    at any step leaves `path` as it was and no temporary file behind.
+    `root` may also be a view already drawn (by `draw_dot` or `draw_network`), written as
+    it is: `render(draw_network(net, x, y), "net.svg")`.
+
+    The format comes from the suffix: `.svg`, `.png`, `.jpg`/`.jpeg`, `.pdf` (Graphviz's
+    `dot` only: refused at once with graphviz-pure), or `.dot`, the DOT source itself,
+    which needs no renderer, or `.html`, the step-through page of `viz.steps.steps_page`
+    (of a Value only). `renderer` is the executable to run (default:
+    `find_renderer()`), `timeout` its time limit in seconds (default: `render_timeout()`,
+    60 s). See the module docstring for what happens to an existing file.
     """
+    if format_of(path) == "html":
+        if not isinstance(root, Value):
+            raise TypeError(f"render: a step-through page (.html) is made from a Value, not "
+                            f"from a view already drawn ({type(root).__name__})")
+        check_writable(path)
+        page = steps_page(root, renderer=renderer, timeout=timeout, **draw_options)
+        write_file(path, page.html.encode("utf-8"))
+        return Path(path)
+    return save_picture(_source(root, draw_options), path, renderer=renderer, timeout=timeout)
+
+
+def _source(root: Union[Value, graphviz.Digraph], draw_options: Any) -> str:
+    """The DOT source of `root`: drawn by `draw_dot`, or that of a view drawn already."""
+    if isinstance(root, graphviz.Digraph):
+        if draw_options:
+            raise TypeError(f"render: {', '.join(sorted(draw_options))} are drawing options; "
+                            f"a view already drawn takes none (pass them to draw_dot or "
+                            f"draw_network)")
+        return root.source
+    return draw_dot(root, **draw_options).source
+
+
+def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
+                 timeout: Optional[float] = None) -> Path:
+    """Write the picture of the DOT `source` into `path`, in the format of its suffix."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
-                         f"of {', '.join(FORMATS)}")
+    fmt = format_of(path)
     if fmt == "html":
-        _write_atomically(path, steps_page(root, renderer=renderer, **draw_options)
-                          .html.encode("utf-8"))
-        return path
-    source = draw_dot(root, **draw_options).source
-    if fmt == "dot":
-        picture = source.encode("utf-8")
-    else:
-        picture = run_renderer(source, fmt, renderer or find_renderer())
-    _write_atomically(path, picture)
+        raise ValueError(f"{str(path)!r}: a step-through page is made from a Value, not from "
+                         f"DOT source: viz.render(root, path)")
+    check_writable(path)
+    with sigterm_cleans_up():
+        if fmt == "dot":
+            data = source.encode("utf-8")
+        else:
+            renderer = renderer or find_renderer()
+            check_format(fmt, renderer, timeout)
+            data = run_renderer(source, fmt, renderer, timeout)
+        write_file(path, data)
     return path
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: directory {str(path.parent)!r} "
+def format_of(path: PathLike) -> str:
+    """The format that the suffix of `path` selects; ValueError if it selects none."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
+                         f"of {', '.join(FORMATS)}")
+    return fmt
+
+
+def check_writable(path: PathLike) -> None:
+    """Raise the OSError that writing `path` would meet, naming `path` and the reason:
+    a missing directory, a file where a directory should be, a directory where the file
+    should be, a read-only file, a directory the user may not create files in."""
+    shown, target = str(path), Path(os.path.realpath(path))
+    for ancestor in reversed(Path(path).parents):
+        if ancestor.exists() and not ancestor.is_dir():
+            raise NotADirectoryError(f"cannot write {shown!r}: {str(ancestor)!r} is a file, "
+                                     f"not a directory")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {shown!r}: directory {str(target.parent)!r} "
                                 f"does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {shown!r}: it is a directory")
+    if target.exists():
+        mode = stat.S_IMODE(target.stat().st_mode)
+        if not mode & 0o222 or not os.access(target, os.W_OK):
+            raise PermissionError(f"cannot write {shown!r}: it is read-only (mode {mode:04o}); "
+                                  f"make it writable (chmod u+w) or write elsewhere")
+        if target.stat().st_nlink > 1:
+            return                          # overwritten in place: the directory is not touched
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {shown!r}: no permission to create files in "
+                              f"directory {str(target.parent)!r}")
+
+
+def write_file(path: PathLike, data: bytes) -> None:
+    """Replace the contents of `path` by `data` as the module docstring says."""
+    check_writable(path)
+    target = Path(os.path.realpath(path))
+    with sigterm_cleans_up():
+        try:
+            if target.exists() and target.stat().st_nlink > 1:
+                _overwrite_in_place(target, data)
+            else:
+                _replace(target, data)
+        except OSError as error:
+            raise _naming(path, target, error) from None
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `target`, give it `target`'s mode, rename it."""
+    old = target.stat() if target.exists() else None
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                              suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
-        # NOTE: mkstemp makes the file private (0600); give it the mode a new file gets.
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
+        # NOTE: mkstemp makes the file private (0600): give it the mode the user expects.
+        os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask())
+        if old and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+            try:
+                os.chown(temporary, old.st_uid, old.st_gid)
+            except PermissionError:         # only root may give a file away
+                pass
+        os.replace(temporary, target)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _overwrite_in_place(target: Path, data: bytes) -> None:
+    """Write `data` into `target` itself (keeping its hard links); restore it on failure."""
+    previous = target.read_bytes()
+    descriptor = os.open(target, os.O_WRONLY)
+    try:
+        try:
+            _write_all(descriptor, data)
+        except BaseException:
+            _write_all(descriptor, previous)
+            raise
+    finally:
+        os.close(descriptor)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Make the file open as `descriptor` hold exactly `data`."""
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+    os.ftruncate(descriptor, len(data))
+
+
+def _naming(path: PathLike, target: Path, error: OSError) -> OSError:
+    """`error` again, its message naming the user's `path` instead of a temporary file."""
+    reason = error.strerror or str(error)
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = f"no permission to create files in directory {str(target.parent)!r} " \
+                 f"({reason})"
+    named = type(error)(f"cannot write {str(path)!r}: {reason}")
+    named.errno = error.errno
+    return named
 
 
 def _umask() -> int:

@@ -11,9 +11,14 @@
   var speed = document.getElementById("speed");
   var stepText = document.getElementById("step-text");
   var counter = document.getElementById("counter");
-  var groups = [], operations = [], edgeGroups = [];
+  var groups = [], views = [], operations = [], edgeGroups = [];
   svg.querySelectorAll("g.node[data-index]").forEach(function (g) {
     groups[+g.getAttribute("data-index")] = g;
+  });
+  // Every drawing of each Value: its record, and the copies drawn beside distant uses.
+  groups.forEach(function (g, i) { views[i] = [g]; });
+  svg.querySelectorAll("g.node[data-copy-of]").forEach(function (g) {
+    views[+g.getAttribute("data-copy-of")].push(g);
   });
   svg.querySelectorAll("g.node[data-op]").forEach(function (g) {
     operations[+g.getAttribute("data-op")] = g;
@@ -39,17 +44,17 @@
 
   function paint(state) {
     state.forEach(function (shown, i) {
-      var g = groups[i];
-      if (!g) { return; }
-      if (g.getAttribute("data-value") !== shown.value) {
-        g.setAttribute("data-value", shown.value);
-        setText(g.querySelector("text.value"), "data", shown.value);
-      }
-      if (g.getAttribute("data-grad") !== shown.grad) {
-        g.setAttribute("data-grad", shown.grad);
-        setText(g.querySelector("text.grad"), "grad", shown.grad);
-      }
-      g.classList.toggle("partial", shown.partial);
+      (views[i] || []).forEach(function (g) {
+        if (g.getAttribute("data-value") !== shown.value) {
+          g.setAttribute("data-value", shown.value);
+          setText(g.querySelector("text.value"), "data", shown.value);
+        }
+        if (g.getAttribute("data-grad") !== shown.grad) {
+          g.setAttribute("data-grad", shown.grad);
+          setText(g.querySelector("text.grad"), "grad", shown.grad);
+        }
+        g.classList.toggle("partial", shown.partial);
+      });
     });
     // An edge's local derivative is known once the operation it leads into is computed.
     svg.querySelectorAll("g.edge[data-to]").forEach(function (e) {
@@ -66,23 +71,27 @@
     if (element) { element.classList.add(name); marked.push([element, name]); }
   }
 
+  function markValue(i, name) {
+    (views[i] || []).forEach(function (g) { mark(g, name); });
+  }
+
   function highlight(s) {
     marked.forEach(function (m) { m[0].classList.remove(m[1]); });
     marked = [];
     if (note) { note.remove(); note = null; }
     if (s.kind === "forward") {
-      mark(groups[s.node], "current");
+      markValue(s.node, "current");
       mark(operations[s.node], "current");
-      s.operands.forEach(function (p) { mark(groups[p], "operand"); });
+      s.operands.forEach(function (p) { markValue(p, "operand"); });
       svg.querySelectorAll('g.edge[data-to="' + s.node + '"]').forEach(function (e) {
         mark(e, "forward");
       });
     } else if (s.kind === "seed") {
-      mark(groups[s.node], "current");
+      markValue(s.node, "current");
     } else if (s.kind === "edge") {
-      mark(groups[s.from], "current");
+      markValue(s.from, "current");
       mark(operations[s.from], "current");
-      mark(groups[s.to], "operand");
+      markValue(s.to, "operand");
       mark(edgeGroups[s.edge], "active");
       showNote(edgeGroups[s.edge], s.note);
     }
@@ -192,8 +201,8 @@
   document.getElementById("zoom-in").addEventListener("click", function () { zoom(1.25); });
   document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.8); });
   document.getElementById("zoom-fit").addEventListener("click", function () { zoom(null); });
-  groups.forEach(function (g, i) {
-    if (g) { g.addEventListener("click", function () { details(i); }); }
+  views.forEach(function (drawn, i) {
+    drawn.forEach(function (g) { g.addEventListener("click", function () { details(i); }); });
   });
   document.addEventListener("keydown", function (event) {
     if (event.target === speed || event.altKey || event.ctrlKey || event.metaKey) { return; }
@@ -210,8 +219,8 @@
     };
     if (event.key === "Escape") {
       closeDetails();
-    } else if (event.key === "Enter" && event.target.hasAttribute("data-index")) {
-      details(+event.target.getAttribute("data-index"));
+    } else if (event.key === "Enter" && event.target.hasAttribute("data-label")) {
+      details(+(event.target.getAttribute("data-index") || event.target.getAttribute("data-copy-of")));
     } else if (keys[event.key]) {
       event.preventDefault();
       keys[event.key]();

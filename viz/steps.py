@@ -40,11 +40,10 @@ import hashlib
 import html
 import json
 import math
-import operator
 import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tinygrad_bp.checking import PathLimitError, explain, gradcheck
 from tinygrad_bp.engine import Value, edges, trace
@@ -83,13 +82,14 @@ class StepsPage:
                 f".html holds the page>")
 
 
-def steps_page(root: Value, *, renderer: Optional[str] = None,
+def steps_page(root: Value, *, renderer: Optional[str] = None, timeout: Optional[float] = None,
                **draw_options: Any) -> StepsPage:
     """The step-through page of the graph that ends at `root`.
 
     `draw_options` are `draw_dot`'s (`rankdir`, `edge_labels`, default True here,
     `highlight`, `clusters`, `max_nodes`: the same size guard as drawing). `renderer` is
-    the Graphviz executable (default: `find_renderer()`). Gradients are computed here
+    the Graphviz executable (default: `find_renderer()`), `timeout` its time limit in
+    seconds (default: `render_timeout()`). Gradients are computed here
     by the chain rule, as `backward()` computes them; no `.grad` is left changed.
     """
     if not isinstance(root, Value):
@@ -99,7 +99,7 @@ def steps_page(root: Value, *, renderer: Optional[str] = None,
     draw_options.setdefault("edge_labels", True)
     nodes = trace(root)
     gradients, done = _running_sums(nodes)
-    svg = _svg(root, nodes, gradients, renderer, draw_options)
+    svg = _svg(root, nodes, gradients, renderer, timeout, draw_options)
     named = _names(nodes)
     names = {v: text for v, (text, _) in named.items()}
     steps = _steps(root, nodes, named, gradients, done)
@@ -202,10 +202,7 @@ def _forward_equation(v: Value, named: Dict[Value, Named]) -> str:
 Named = Tuple[str, int]     # a formula and the precedence of its outermost operation
 _ATOM, _UNARY = 5, 3
 _INFIX = {"+": (1, " + "), "-": (1, " - "), "*": (2, "·"), "/": (2, " / "), "**": (4, "^")}
-_FUNCTIONS = {"sigmoid": "σ", "exp": "exp", "log": "log", "tanh": "tanh", "relu": "relu"}
-_NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"           # a folded number, as repr writes it
-_FOLDED = re.compile(rf"(?P<before>{_NUMBER}) (?P<op>[-/]|\*\*)"
-                     rf"|(?P<op2>\+|-|\*\*|\*|/) (?P<after>{_NUMBER})")
+_SHORT = {"sigmoid": "σ"}   # how a function is written where it has a name of its own
 
 
 def _names(nodes: Sequence[Value]) -> Dict[Value, Named]:
@@ -226,23 +223,22 @@ def _names(nodes: Sequence[Value]) -> Dict[Value, Named]:
 
 
 def _formula(v: Value, operands: List[Named]) -> Named:
-    """v's operation written on its operands, with the parentheses precedence needs."""
-    op = v.op
-    if op in _INFIX and len(operands) == 2:
-        return _infix(op, operands[0], operands[1])
-    if op in _FUNCTIONS and len(operands) == 1:
-        return f"{_FUNCTIONS[op]}({operands[0][0]})", _ATOM
-    if op == "neg" and len(operands) == 1:
+    """v's operation written on its operands, with the parentheses precedence needs; a
+    folded number is written where the operation's record (`v.kind`) puts it."""
+    kind = v.kind
+    if kind is None:                                    # a custom operation
+        return f"{v.op}({', '.join(text for text, _ in operands)})", _ATOM
+    if kind.is_function:
+        return f"{_SHORT.get(kind.name, kind.name)}({operands[0][0]})", _ATOM
+    if kind.name == "neg":
         return f"-{_bracketed(operands[0], _UNARY + 1)}", _UNARY
-    match = _FOLDED.fullmatch(op)
-    if match and len(operands) == 1:
-        if match.group("op2") == "*":                   # 0.5·x rather than x·0.5
-            return _infix("*", _number(float(match.group("after"))), operands[0])
-        if match.group("op2"):
-            return _infix(match.group("op2"), operands[0],
-                          _number(float(match.group("after"))))
-        return _infix(match.group("op"), _number(float(match.group("before"))), operands[0])
-    return f"{op}({', '.join(text for text, _ in operands)})", _ATOM
+    symbol = kind.name.replace("C", "").strip()
+    if not kind.folded:
+        return _infix(symbol, operands[0], operands[1])
+    number = _number(v.const)
+    if symbol == "*" or kind.written.startswith("{c}"):  # 0.5·x rather than x·0.5
+        return _infix(symbol, number, operands[0])
+    return _infix(symbol, operands[0], number)
 
 
 def _infix(op: str, left: Named, right: Named) -> Named:
@@ -291,26 +287,14 @@ def _chain_rule(root: Value, v: Value) -> str:
                 + explain(root, v, one_step=True).equation())
 
 
-# How each built-in operation is redone on new operands, by its `op` text: the
-# operation and how many operands it takes.
-_REDO: Dict[str, Tuple[Callable[..., Value], int]] = {
-    "+": (operator.add, 2), "-": (operator.sub, 2), "*": (operator.mul, 2),
-    "/": (operator.truediv, 2), "**": (operator.pow, 2), "neg": (operator.neg, 1),
-    "exp": (Value.exp, 1), "log": (Value.log, 1), "tanh": (Value.tanh, 1),
-    "sigmoid": (Value.sigmoid, 1), "relu": (Value.relu, 1)}
-
-
 def _redo(v: Value, operands: Sequence[Value]) -> Optional[Value]:
-    """v's operation applied to `operands`, or None for an operation not built in."""
-    if v.op in _REDO:
-        operation, arity = _REDO[v.op]
-        return operation(*operands) if len(operands) == arity else None
-    match = _FOLDED.fullmatch(v.op)
-    if match is None or len(operands) != 1:
+    """v's operation (its record in the table of operations) applied to `operands`, or
+    None for a custom operation."""
+    kind = v.kind
+    if kind is None:
         return None
-    if match.group("op2"):
-        return _REDO[match.group("op2")][0](operands[0], float(match.group("after")))
-    return _REDO[match.group("op")][0](float(match.group("before")), operands[0])
+    method = getattr(operands[0], kind.method)
+    return method(v.const) if kind.folded else method(*operands[1:])
 
 
 def _numerical_check(root: Value, nodes: Sequence[Value], position: int,
@@ -339,7 +323,7 @@ def _numerical_check(root: Value, nodes: Sequence[Value], position: int,
     try:
         if recomputed(Value(v.data)).data != root.data:
             return (f"no numerical check: recomputing {c} from {name} does not give its "
-                    f"value back (an operation's text does not say what it computes)")
+                    f"value back (a value in the graph changed after it was computed)")
         report = gradcheck(recomputed, v.data, names=[name])
     except _NotRedone as error:
         return (f"no numerical check: the operation {error.node.op!r} between {c} and "
@@ -359,7 +343,7 @@ class _NotRedone(Exception):
 # --- the picture and the page
 
 def _svg(root: Value, nodes: Sequence[Value], gradients: Dict[Value, float],
-         renderer: Optional[str], draw_options: Dict[str, Any]) -> str:
+         renderer: Optional[str], timeout: Optional[float], draw_options: Dict[str, Any]) -> str:
     """The SVG of draw_dot's graph with every gradient field present, laid out for the
     final numbers; the nodes' `.grad` are set for the drawing and then put back."""
     held = [v.grad for v in nodes]
@@ -370,45 +354,58 @@ def _svg(root: Value, nodes: Sequence[Value], gradients: Dict[Value, float],
     finally:
         for v, grad in zip(nodes, held):
             v.grad = grad
-    return run_renderer(source, "svg", renderer or find_renderer()).decode("utf-8")
+    return run_renderer(source, "svg", renderer or find_renderer(), timeout).decode("utf-8")
+
+
+_NODE_TITLE = re.compile(r"v(?P<i>\d+)(?P<copy>_\d+)?|op(?P<op>\d+)")
+_EDGE_TITLE = re.compile(r"v(?P<p>\d+)(?:_\d+)?->op(?P<u>\d+)|op(?P<v>\d+)->v\d+")
 
 
 def _annotate(svg: str, nodes: Sequence[Value], names: Dict[Value, str]) -> str:
-    """The SVG with data attributes for the page: each Value's group gets data-index,
-    data-label, data-value, data-grad (as at step 0) and its value and gradient texts a
-    class; each operation data-op; each edge data-to, the index of the Value it leads
-    to, and each edge p → u data-edge, its number in `edges`."""
+    """The SVG with data attributes for the page: each Value's group gets data-index (a
+    copy drawn beside a distant use, data-copy-of), data-label, data-value, data-grad (as
+    at step 0), and its value and gradient texts a class; each operation data-op; each
+    edge data-to, the index of the Value it leads to, and each edge p → u data-edge, its
+    number in `edges`."""
     ElementTree.register_namespace("", _SVG)
     ElementTree.register_namespace("xlink", _XLINK)
     tree = ElementTree.fromstring(svg)
     index = {v: i for i, v in enumerate(nodes)}
-    numbers: Dict[str, List[int]] = {}
+    numbers: Dict[Tuple[str, str], List[int]] = {}
     for k, (p, u, _) in enumerate(edges(nodes)):
-        numbers.setdefault(f"v{index[p]}->op{index[u]}", []).append(k)
+        numbers.setdefault((str(index[p]), str(index[u])), []).append(k)
     for group in tree.iter(f"{{{_SVG}}}g"):
-        kind, title = group.get("class"), group.findtext(f"{{{_SVG}}}title", "")
-        if kind == "node" and title.startswith("v"):
-            v = nodes[int(title[1:])]
-            group.attrib.update({"data-index": title[1:], "data-label": v.label,
-                                 "data-value": _shown(v.data) if not v.parents else "",
-                                 "data-grad": "", "tabindex": "0"})
-            texts = list(group.iter(f"{{{_SVG}}}text"))
-            texts[-2].set("class", "value")
-            texts[-1].set("class", "grad")
-            texts[-2].text = f"data {_shown(v.data)}" if not v.parents else "data ?"
-            texts[-1].text = "grad ?"
-            for anchor in group.iter(f"{{{_SVG}}}a"):
-                anchor.set(f"{{{_XLINK}}}title", f"{names[v]}: click for its chain rule")
-        elif kind == "node" and title.startswith("op"):
-            group.set("data-op", title[2:])
-        elif kind == "edge":
-            group.set("data-to", title[title.rindex("p") + 1:] if "->op" in title
-                      else title[title.rindex("v") + 1:])
-            if title in numbers:
-                group.set("data-edge", str(numbers[title].pop(0)))
+        title = group.findtext(f"{{{_SVG}}}title", "")
+        node = _NODE_TITLE.fullmatch(title) if group.get("class") == "node" else None
+        edge = _EDGE_TITLE.fullmatch(title) if group.get("class") == "edge" else None
+        if node and node.group("op"):
+            group.set("data-op", node.group("op"))
+        elif node:
+            _annotate_value(group, node.group("i"), bool(node.group("copy")), nodes, names)
+        elif edge and edge.group("v"):
+            group.set("data-to", edge.group("v"))
+        elif edge:
+            group.set("data-to", edge.group("u"))
+            group.set("data-edge", str(numbers[edge.group("p"), edge.group("u")].pop(0)))
     for size in ("width", "height"):        # NOTE: the page scales it (viewBox stays)
         tree.attrib.pop(size, None)
     return ElementTree.tostring(tree, encoding="unicode")
+
+
+def _annotate_value(group: ElementTree.Element, i: str, copy: bool, nodes: Sequence[Value],
+                    names: Dict[Value, str]) -> None:
+    """A Value's record as at step 0: a leaf's value, no other value, no gradient."""
+    v = nodes[int(i)]
+    group.attrib.update({"data-copy-of" if copy else "data-index": i, "data-label": v.label,
+                         "data-value": _shown(v.data) if not v.parents else "",
+                         "data-grad": "", "tabindex": "0"})
+    *_, value, grad = group.iter(f"{{{_SVG}}}text")
+    value.set("class", "value")
+    grad.set("class", "grad")
+    value.text = f"data {_shown(v.data)}" if not v.parents else "data ?"
+    grad.text = "grad ?"
+    for anchor in group.iter(f"{{{_SVG}}}a"):
+        anchor.set(f"{{{_XLINK}}}title", f"{names[v]}: click for its chain rule")
 
 
 def _page(title: str, summary: str, svg: str, data: Dict[str, Any]) -> str:
