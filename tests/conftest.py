@@ -3,12 +3,11 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 # CI machines are slower and busier than a laptop: no per-example deadline.
 settings.register_profile("default", deadline=None)

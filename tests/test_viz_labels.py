@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz import draw_dot, run_renderer
 
+from helpers import SVG
 from renderers import renderer  # noqa: F401  (fixture)
-
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 def custom(text):

@@ -15,9 +15,8 @@ from tinygrad_bp.viz import (MAX_WEIGHTS, ComputationGraph, GraphTooLarge, draw_
                              draw_network, render)
 from tinygrad_bp.viz.dot import HIGHLIGHT
 
+from helpers import SVG
 from renderers import need_dot, need_pure
-
-SVG = "{http://www.w3.org/2000/svg}"
 STATEMENT = re.compile(r'^\s*(\w+)(?:\s*->\s*(\w+))?\s*\[(.*)\]\s*$')
 ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 

@@ -37,6 +37,8 @@ import sys
 from numbers import Real
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from tinygrad_bp.errors import (BPOverflowError, BPTypeError, BPValueError, BPZeroDivisionError,
+                                TinygradBPError)
 from tinygrad_bp.ops import MATH, OPS, Op, number_text
 
 Number = Union[int, float]
@@ -67,12 +69,12 @@ class Value:
         self.local_grads = tuple(real_number(g, "local_grads entry", label)
                                  for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in self.parents):
-            raise TypeError(f"parents of {describe(self)} must all be Values, got "
-                            f"{[type(p).__name__ for p in self.parents]}")
+            raise BPTypeError(f"parents of {describe(self)} must all be Values, got "
+                              f"{[type(p).__name__ for p in self.parents]}")
         if len(self.parents) != len(self.local_grads):
-            raise ValueError(f"{describe(self)} has {len(self.parents)} parents but "
-                             f"{len(self.local_grads)} local_grads: give one local "
-                             f"derivative per parent")
+            raise BPValueError(f"{describe(self)} has {len(self.parents)} parents but "
+                               f"{len(self.local_grads)} local_grads: give one local "
+                               f"derivative per parent")
         self._op = self._op or ("custom" if self.parents else "")
 
     # --- operations: +, -, *, /, **, negation, exp, log, tanh, sigmoid, relu, sin and cos
@@ -105,9 +107,9 @@ class Value:
                 if not node.parents:
                     node.grad += grad
                     if not _isfinite(node.grad):
-                        raise OverflowError(f"∂{describe(self)}/∂{describe(node)} is "
-                                            f"{node.grad}: the gradient overflowed a float in "
-                                            f"backward()")
+                        raise BPOverflowError(f"∂{describe(self)}/∂{describe(node)} is "
+                                              f"{node.grad}: the gradient overflowed a float in "
+                                              f"backward()")
         except BaseException:
             for node, grad in zip(nodes, held):
                 node.grad = grad
@@ -166,11 +168,10 @@ def trace(root: Value) -> List[Value]:
     needs no recursion. Parents are visited in their order, which makes the result
     the same on every run.
     """
-    # NOTE: the stack holds bare nodes: an inner node popped for the second time is
-    # finished (its parents, pushed above it, have all been popped), a leaf is finished
-    # at once, and a copy of a finished node is skipped. This made trace about 4× faster
-    # on a 100,000-node chain, 1.7× on an MLP step, than pushing (node, flag) pairs through
-    # a generator (benchmarks/README.md). A graph has no cycles (a parent exists before its
+    # NOTE: the stack holds bare nodes, not (node, flag) pairs, so that no tuple is made
+    # per step: an inner node popped for the second time is finished (its parents, pushed
+    # above it, have all been popped), a leaf is finished at once, and a copy of a
+    # finished node is skipped. A graph has no cycles (a parent exists before its
     # children), so a node is never met again while its parents are being expanded.
     order: List[Value] = []
     expanded, done = set(), set()
@@ -197,7 +198,7 @@ def describe(node: Value) -> str:
     return repr(node)
 
 
-class LabelError(LookupError, ValueError):
+class LabelError(TinygradBPError, LookupError, ValueError):
     """A label that names no node, or several nodes, of a graph; or a Value not in it."""
 
 
@@ -227,8 +228,8 @@ def find(root: Value, keys: Sequence[Union[Value, str]],
             (found if len(matches) == 1 else ambiguous if matches else unknown).append(
                 matches[0] if len(matches) == 1 else key)
         else:
-            raise TypeError(f"a node is named by its label (str) or given as a Value, got "
-                            f"{type(key).__name__} {key!r}")
+            raise BPTypeError(f"a node is named by its label (str) or given as a Value, got "
+                              f"{type(key).__name__} {key!r}")
     problems = []
     if unknown:
         problems.append(f"no node labelled {', '.join(map(repr, unknown))} in the graph of "
@@ -322,8 +323,8 @@ def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
     # finite operands a local derivative can become ±inf but never nan.)
     if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
         names = ", ".join(describe(p) for p in parents)
-        raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
-                            f"local derivatives {local_grads}")
+        raise BPOverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
+                              f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -339,21 +340,21 @@ def real_number(x: object, what: str, label: str = "") -> float:
     """`x` as a finite float, or a TypeError/ValueError that says what was wrong."""
     where = f" (label {label!r})" if label else ""
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what}{where} must be a real number (int or float), "
-                        f"got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"{what}{where} must be a real number (int or float), "
+                          f"got {type(x).__name__} {x!r}")
     try:
         x = float(x)
     except OverflowError:   # NOTE: an int or Fraction beyond ±1.8e308 has no float
-        raise ValueError(f"{what}{where} must be finite as a float, got a "
-                         f"{type(x).__name__} too large for one") from None
+        raise BPValueError(f"{what}{where} must be finite as a float, got a "
+                           f"{type(x).__name__} too large for one") from None
     if not math.isfinite(x):
-        raise ValueError(f"{what}{where} must be finite, got {x}")
+        raise BPValueError(f"{what}{where} must be finite, got {x}")
     return x
 
 
 def _text(x: object, what: str) -> str:
     if not isinstance(x, str):
-        raise TypeError(f"{what} must be a str, got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"{what} must be a str, got {type(x).__name__} {x!r}")
     return x
 
 
@@ -362,14 +363,14 @@ def _tuple(items: object, what: str, node: Value) -> tuple:
     try:
         return tuple(items)
     except TypeError:
-        raise TypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
-                        f"parent, got {type(items).__name__}") from None
+        raise BPTypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
+                          f"parent, got {type(items).__name__}") from None
 
 
 def _constant(x: object, node: Value) -> float:
     """A number combined with `node`, checked like a leaf's data."""
-    # NOTE: the message names the node, and formatting it cost more than the whole
-    # operation (a · 0.37 took 3.6× longer): the common case returns before it is built.
+    # NOTE: the message names the node, and formatting it costs more than the whole
+    # operation: the common case returns before it is built.
     if type(x) is int and -_MAX_INT <= x <= _MAX_INT:
         x = float(x)
     if type(x) is float and _isfinite(x):
@@ -380,7 +381,8 @@ def _constant(x: object, node: Value) -> float:
 def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
     """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: it is 0")
+        raise BPZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: "
+                                  f"it is 0")
     return x
 
 
@@ -394,13 +396,13 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
-                                f"negative power") from None
+        raise BPZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
+                                  f"negative power") from None
     except OverflowError:
-        raise OverflowError(f"{what}{_written(left, right)} overflows a float") from None
+        raise BPOverflowError(f"{what}{_written(left, right)} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
-                         f"power is not a real number")
+        raise BPValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
+                           f"power is not a real number")
     return out
 
 
@@ -416,7 +418,7 @@ def _divide_by_value(a: Value, b: Value) -> None:
 
 
 def _divide_by_number(a: Value, c: float) -> None:
-    raise ZeroDivisionError(f"division of {describe(a)} by the number 0")
+    raise BPZeroDivisionError(f"division of {describe(a)} by the number 0")
 
 
 def _divide_number(a: Value, c: float) -> None:
@@ -425,8 +427,8 @@ def _divide_number(a: Value, c: float) -> None:
 
 def _value_power(a: Value, b: Value) -> None:
     if a.data <= 0.0:
-        raise ValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
-                         f"base (its derivative involves ln of the base)")
+        raise BPValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
+                           f"base (its derivative involves ln of the base)")
     _power(a.data, b.data, a, b)
     _power(a.data, b.data - 1.0, a, b, "the derivative of ")
 
@@ -436,24 +438,25 @@ def _number_power(a: Value, n: float) -> None:      # a ** n: n·a^(n-1)
     if n == 0.0:
         return
     if a.data == 0.0 and n < 1.0:
-        raise ZeroDivisionError(f"{_written(a, n)}: the derivative n·x^(n-1) is infinite "
-                                f"at x = 0")
+        raise BPZeroDivisionError(f"{_written(a, n)}: the derivative n·x^(n-1) is infinite "
+                                  f"at x = 0")
     _power(a.data, n - 1.0, a, n, "the derivative of ")
 
 
 def _power_of_number(a: Value, c: float) -> None:    # c ** a
     if c <= 0.0:
-        raise ValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
-                         f"base (its derivative involves ln of the base)")
+        raise BPValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
+                           f"base (its derivative involves ln of the base)")
     _power(c, a.data, c, a)
 
 
 def _exp_overflow(a: Value) -> None:
-    raise OverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for x < 709.78")
+    raise BPOverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for "
+                          f"x < 709.78")
 
 
 def _log_domain(a: Value) -> None:
-    raise ValueError(f"log({describe(a)}): log is defined only for x > 0")
+    raise BPValueError(f"log({describe(a)}): log is defined only for x > 0")
 
 
 # For each operation with a domain: when to call its check (over a, b, c), and the check.

@@ -30,6 +30,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tu
 import graphviz
 
 from tinygrad_bp.engine import Operand, Value, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
 from tinygrad_bp.viz.dot import HIGHLIGHT, RANKDIRS, ComputationGraph, GraphTooLarge
@@ -91,9 +92,9 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     the tooltips (SVG) hold them in full.
     """
     if not isinstance(net, MLP):
-        raise TypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
+        raise BPTypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     neurons = [n for layer in net.layers for n in layer.neurons]
     weights = sum(len(n.w) for n in neurons)
     if weights > max_weights:
@@ -101,8 +102,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
                             f"more than max_weights={max_weights}, too many to label legibly: "
                             f"pass max_weights={weights} or more to draw it anyway")
     if y is not None and x is None:
-        raise ValueError("draw_network: y needs x (the cost C is computed from the outputs "
-                         "of a forward pass at x)")
+        raise BPValueError("draw_network: y needs x (the cost C is computed from the outputs "
+                           "of a forward pass at x)")
     forward = _forward(net, x) if x is not None else {}
     C = cost([forward[n.name][1] for n in net.layers[-1].neurons], y) \
         if y is not None else None
@@ -203,9 +204,9 @@ def _highlight(net: MLP, sources: Dict[str, List[str]], highlight: Union[str, Va
     if len(matches) != 1:
         found = "no weight, bias, neuron or input" if not matches else f"{len(matches)} of its " \
             f"weights, biases, neurons or inputs"
-        raise ValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
-                         f"{'has' if not matches else 'have'} that name; names there: "
-                         f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
+        raise BPValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
+                           f"{'has' if not matches else 'have'} that name; names there: "
+                           f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
     own = matches[0]
     layers = [[n.name for n in layer.neurons] for layer in net.layers]
     paths = dict.fromkeys(layers[-1], 1)
@@ -230,14 +231,14 @@ def _highlight_name(net: MLP, highlight: Union[str, Value, Neuron]) -> str:
         return highlight
     if isinstance(highlight, Neuron):
         if all(highlight is not n for layer in net.layers for n in layer.neurons):
-            raise ValueError(f"highlight: {highlight!r} is not a neuron of {net!r}")
+            raise BPValueError(f"highlight: {highlight!r} is not a neuron of {net!r}")
         return highlight.name
     if isinstance(highlight, Value):
         if all(highlight is not p for p in net.parameters()):
-            raise ValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
+            raise BPValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
         return highlight.label
-    raise TypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
-                    f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")
+    raise BPTypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
+                      f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")
 
 
 def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:

@@ -47,6 +47,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tinygrad_bp.checking import PathLimitError, explain, gradcheck
 from tinygrad_bp.engine import Value, edges, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -93,9 +94,9 @@ def steps_page(root: Value, *, renderer: Optional[str] = None, timeout: Optional
     by the chain rule, as `backward()` computes them; no `.grad` is left changed.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"steps_page needs a Value, got {type(root).__name__} {root!r}")
+        raise BPTypeError(f"steps_page needs a Value, got {type(root).__name__} {root!r}")
     if draw_options.get("show_grad", True) is not True:
-        raise ValueError("a step-through page always shows gradients: drop show_grad")
+        raise BPValueError("a step-through page always shows gradients: drop show_grad")
     draw_options.setdefault("edge_labels", True)
     nodes = trace(root)
     gradients, done = _running_sums(nodes)
@@ -334,7 +335,9 @@ def _numerical_check(root: Value, nodes: Sequence[Value], position: int,
     return f"{c} recomputed with {name} moved by ±h{held}:\n{report}"
 
 
-class _NotRedone(Exception):
+class _NotRedone(TinygradBPError):
+    """An operation on the way from a node to the root that the table does not know."""
+
     def __init__(self, node: Value) -> None:
         super().__init__(node.op)
         self.node = node

@@ -6,6 +6,7 @@ import inspect
 from typing import Callable, List, Mapping, Sequence, Tuple, Union
 
 from tinygrad_bp.engine import Value, gradients as gradients_of
+from tinygrad_bp.errors import BPTypeError, BPValueError
 
 Argnums = Union[int, Sequence[int], None]
 Gradients = Union[float, Tuple[float, ...]]
@@ -32,6 +33,7 @@ def grad(f: Callable[..., Value], argnums: Argnums = None) -> Callable[..., Grad
         >>> grad(lambda x, y: x * y, argnums=1)(3.0, 4.0)
         3.0
     """
+    check_function(f, "grad")
     value_and_grad_f = value_and_grad(f, argnums)
 
     def grad_f(*args: object, **kwargs: object) -> Gradients:
@@ -47,6 +49,8 @@ def value_and_grad(f: Callable[..., Value],
         >>> value_and_grad(lambda x: x.exp())(0.0)
         (1.0, 1.0)
     """
+    check_function(f, "value_and_grad")
+
     def value_and_grad_f(*args: object, **kwargs: object) -> Tuple[float, Gradients]:
         picked = _picked(argnums, len(args))
         names = arg_names(f, len(args))
@@ -65,14 +69,28 @@ def call(f: Callable[..., object], args: Sequence[object],
           kwargs: Mapping[str, object]) -> Value:
     result = f(*args, **kwargs)
     if not isinstance(result, Value):
-        raise TypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}, "
-                        f"not a Value: build the result from the Values it is given (a "
-                        f"float() or .data on the way cuts the graph)")
+        raise BPTypeError(f"{function_name(f)} returned {type(result).__name__} {result!r}, "
+                          f"not a Value: build the result from the Values it is given (a "
+                          f"float() or .data on the way cuts the graph)")
     return result
 
 
 def is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_function(f: object, who: str) -> None:
+    if not callable(f):
+        raise BPTypeError(f"{who} needs a function of Values, got {type(f).__name__} {f!r}")
+
+
+def tolerance(x: object, name: str) -> float:
+    """A tolerance (rtol, atol) as a float, or an error: it must be a number >= 0."""
+    if not is_number(x):
+        raise BPTypeError(f"{name} must be a number >= 0, got {type(x).__name__} {x!r}")
+    if not x >= 0.0:
+        raise BPValueError(f"{name} must be a number >= 0, got {x!r}")
+    return float(x)
 
 
 def _picked(argnums: Argnums, count: int) -> List[int]:
@@ -82,13 +100,13 @@ def _picked(argnums: Argnums, count: int) -> List[int]:
     picked = [argnums] if isinstance(argnums, int) else \
         list(argnums) if isinstance(argnums, (tuple, list)) else [argnums]
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in picked):
-        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+        raise BPTypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
     for i in picked:
         if not 0 <= i < count:
-            raise ValueError(f"argnums entry {i!r} is not the position of one of the "
-                             f"{count} arguments given (0 to {count - 1})")
+            raise BPValueError(f"argnums entry {i!r} is not the position of one of the "
+                               f"{count} arguments given (0 to {count - 1})")
     if len(set(picked)) != len(picked):
-        raise ValueError(f"argnums {argnums!r} names an argument twice")
+        raise BPValueError(f"argnums {argnums!r} names an argument twice")
     return picked
 
 
