@@ -327,3 +327,10 @@ def test_graph_network_and_demo_write_the_same_page(run_cli, tmp_path):
 def test_demo_html_needs_the_html_suffix(run_cli, tmp_path):
     done = run_cli("demo", "--no-svg", "--html", "page.htm", cwd=tmp_path)
     assert done.returncode == 2 and "must end in .html" in done.stderr
+
+
+def test_demo_reports_a_page_it_cannot_write_with_status_1(run_cli, tmp_path):
+    done = run_cli("demo", "--no-svg", "--html", str(tmp_path / "missing" / "steps.html"),
+                   cwd=tmp_path)
+    assert done.returncode == 1
+    assert "writing the step-through page failed" in done.stderr and "does not exist" in done.stderr

@@ -148,17 +148,15 @@ def _run_demo(args: argparse.Namespace) -> int:
         return _fail("demo", f"--html {args.html!r} must end in .html", 2)
     for line in replay(lr=args.lr, svg=None):
         print(line, flush=True)
-    if args.svg is not None:
+    outputs = ((draw, args.svg, "drawing the graph failed: {} (--no-svg skips it)"),
+               (step_through, args.html, "writing the step-through page failed: {}"))
+    for write, target, failure in outputs:
+        if target is None:
+            continue
         try:
-            lines = draw(args.svg)
+            lines = write(target)
         except (ImportError, RuntimeError, OSError, ValueError) as error:
-            return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
-        print("\n".join(lines))
-    if args.html is not None:
-        try:
-            lines = step_through(args.html)
-        except (ImportError, RuntimeError, OSError, ValueError) as error:
-            return _fail("demo", f"writing the step-through page failed: {error}", 1)
+            return _fail("demo", failure.format(error), 1)
         print("\n".join(lines))
     return 0
 
