@@ -484,7 +484,7 @@ def report(results, memory, cost, rounds):
               f"| {ratio(eager, micro)} | {target} | {ratio(eager, floats)} "
               f"| {ratio(comp, floats)} |")
     if memory:
-        print(f"\nbytes per node, wide sum of 200,000 products (leaves included, after backward): "
+        print("\nbytes per node, wide sum of 200,000 products (leaves included, after backward): "
               + ", ".join(f"{e} {m[0]:.0f} ({m[1]:,} nodes)" for e, m in memory.items())
               + "; target ≤ 200 for eager")
     if cost is not None:

@@ -7,7 +7,11 @@ import sys
 import pytest
 from hypothesis import settings
 
+import renderers
 from helpers import ROOT
+
+# The renderer fixtures (see renderers.py), for every test module without an import.
+renderer, debian_dot, pure = renderers.renderer, renderers.debian_dot, renderers.pure
 
 # CI machines are slower and busier than a laptop: no per-example deadline.
 settings.register_profile("default", deadline=None)

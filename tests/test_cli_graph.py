@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from helpers import SVG
-from renderers import PURE, fake_executable, renderer  # noqa: F401  (fixture)
+from renderers import PURE, fake_executable
 
 
 def node_count(path):

@@ -1,6 +1,5 @@
 """`tinygrad-bp demo`: the article replayed, end to end through a real subprocess."""
 
-import math
 import os
 import re
 import xml.etree.ElementTree as ET

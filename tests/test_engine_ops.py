@@ -64,7 +64,8 @@ UNARY = [
     ("log", "log", Value.log, math.log, lambda x: 1.0 / x, [1e-4, SMALL, 1.0, 10.0]),
     ("tanh", "tanh", Value.tanh, math.tanh, lambda x: 1.0 / math.cosh(x) ** 2,
      [-3.0, -SMALL, 0.0, SMALL, 3.0]),
-    ("sigmoid", "sigmoid", Value.sigmoid, sigmoid, lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
+    ("sigmoid", "sigmoid", Value.sigmoid, sigmoid,
+     lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
      [-5.0, -SMALL, 0.0, SMALL, 5.0]),
     # either side of the kink (relu'(0) itself has its own test)
     ("relu", "relu", Value.relu, lambda x: max(0.0, x), lambda x: 1.0 if x > 0 else 0.0,

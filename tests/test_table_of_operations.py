@@ -93,3 +93,11 @@ def test_explain_names_sin_and_cos_nodes_as_the_table_writes_them(name):
     y = getattr((x + 1) * 2, name)()
     first_factor = explain(y, x, every_node=True).paths[0].factors[0][0]
     assert first_factor == f"∂({name}(… * 2))/∂((x + 1) * 2)"
+
+
+def test_the_tables_docstring_examples_hold():
+    import doctest
+
+    import tinygrad_bp.ops
+    result = doctest.testmod(tinygrad_bp.ops)
+    assert result.attempted > 0 and result.failed == 0

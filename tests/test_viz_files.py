@@ -15,7 +15,7 @@ from tinygrad_bp.viz import render, write_file
 from tinygrad_bp.viz.files import check_writable
 
 from helpers import ROOT
-from renderers import ends_soon, hanging_renderer, pure  # noqa: F401  (fixture)
+from renderers import ends_soon, hanging_renderer
 from test_viz_dot import readme_graph
 
 

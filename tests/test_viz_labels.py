@@ -10,7 +10,6 @@ from tinygrad_bp.engine import Value
 from tinygrad_bp.viz import draw_dot, run_renderer
 
 from helpers import SVG
-from renderers import renderer  # noqa: F401  (fixture)
 
 
 def custom(text):

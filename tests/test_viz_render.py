@@ -17,8 +17,7 @@ from tinygrad_bp.viz import (DEFAULT_TIMEOUT, ENV_VAR, TIMEOUT_ENV_VAR, FormatUn
 from tinygrad_bp.viz.renderer import STDERR_SHOWN
 
 from helpers import ROOT, SVG
-from renderers import (debian_dot, ends_soon, fake_executable, hanging_renderer,  # noqa: F401
-                       pure, renderer)
+from renderers import ends_soon, fake_executable, hanging_renderer
 from test_viz_dot import article_cost, readme_graph
 
 

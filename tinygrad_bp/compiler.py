@@ -16,8 +16,8 @@ it once with Python's builtin `compile()`:
 
 The replay returns the output and ∂out/∂(every argument), bit-for-bit what the eager
 engine gives for the same arguments: each node is regenerated from its rule in the
-table of operations (`tinygrad_bp.ops`), whose text the engine runs too, and the gradients accumulate edge by edge
-in the order of `Value.backward()`. Where the replay meets a number the graph cannot
+table of operations (`tinygrad_bp.ops`), whose text the engine runs too, and the
+gradients accumulate edge by edge in the order of `Value.backward()`. Where the replay meets a number the graph cannot
 take (a log of a negative number, a division by 0, an overflow), f is run eagerly on
 the same arguments instead: the engine raises its own error, naming the node.
 
@@ -187,7 +187,8 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
         op = _rule(node)
         for statement in op.forward.split("; "):
             target, expression = statement.split(" = ")
-            lines.append(f"    {_fill(target, node, k, index)} = {_fill(expression, node, k, index)}"
+            lines.append(f"    {_fill(target, node, k, index)} = "
+                         f"{_fill(expression, node, k, index)}"
                          + (f"  # {node.label!r}" if node.label and target == "out" else ""))
         if op.absorbs:
             checked.update((f"v{index[parent]}", None) for parent in node.parents)

@@ -56,7 +56,11 @@ class Value:
         27.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_const", "parents", "local_grads")
+    # NOTE: `_op` is the op's text for a leaf or a custom op; for a built-in operation its
+    # record of the table, or (its name, folded number): a seventh slot for the number
+    # would move every Value into the next size class of Python's allocator, and a pair
+    # holding the record would be one more object for the garbage collector to track.
+    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
 
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
@@ -64,7 +68,6 @@ class Value:
         self.grad = 0.0
         self.label = _text(label, "label")
         self._op = _text(op, "op")              # NOTE: set before any error calls describe()
-        self._const = None
         self.parents = _tuple(parents, "parents", self)
         self.local_grads = tuple(real_number(g, "local_grads entry", label)
                                  for g in _tuple(local_grads, "local_grads", self))
@@ -123,28 +126,26 @@ class Value:
     @property
     def op(self) -> str:
         """What made this node: "+", "tanh", "* 3" (a number folded in), "" for a leaf."""
-        op = self._op
-        # NOTE: a built-in node stores its record of the table and its number, and the
-        # text is made here, on read: formatting the number costs more than the rest of
-        # the operation, on every node of x * -1 + 0.5.
-        return op.text(self._const) if type(op) is Op else op
+        # NOTE: the text is made here, on read: formatting the number costs more than the
+        # rest of the operation, on every node of x * -1 + 0.5.
+        return _op_text(self._op)
 
     @op.setter
     def op(self, text: str) -> None:
         """Renaming a node makes it a custom operation: its text no longer names a rule."""
         self._op = _text(text, "op")
-        self._const = None
 
     @property
     def kind(self) -> Optional[Op]:
         """The operation's record in `tinygrad_bp.ops.OPS`; None for a leaf or a custom op."""
         op = self._op
-        return op if type(op) is Op else None
+        return op if type(op) is Op else OPS[op[0]] if type(op) is tuple else None
 
     @property
     def const(self) -> Optional[float]:
         """The number folded into this node (3.0 in `a * 3`), or None."""
-        return self._const
+        op = self._op
+        return op[1] if type(op) is tuple else None
 
     @property
     def is_leaf(self) -> bool:
@@ -225,8 +226,10 @@ def find(root: Value, keys: Sequence[Union[Value, str]],
             (found if key in members else foreign).append(key)
         elif isinstance(key, str):
             matches = by_label.get(key, [])
-            (found if len(matches) == 1 else ambiguous if matches else unknown).append(
-                matches[0] if len(matches) == 1 else key)
+            if len(matches) == 1:
+                found.append(matches[0])
+            else:
+                (ambiguous if matches else unknown).append(key)
         else:
             raise BPTypeError(f"a node is named by its label (str) or given as a Value, got "
                               f"{type(key).__name__} {key!r}")
@@ -314,23 +317,24 @@ _MAX_INT = int(sys.float_info.max)          # the largest int with a finite floa
 _EXP_MAX = math.log(sys.float_info.max)    # exp(x) is a finite float for x ≤ this
 
 
-def _node(data: float, parents: tuple, local_grads: tuple, op: Op,
-          c: Optional[float]) -> Value:
-    """A node of a built-in operation `op` (with `c` folded in): its inputs are already
-    checked, its outputs not."""
+def _node(data: float, parents: tuple, local_grads: tuple,
+          op: Union[Op, Tuple[str, float]]) -> Value:
+    """A node of a built-in operation: its inputs are already checked, its outputs not.
+
+    `op` is the operation's record, or (its name, folded number): see `Value.__slots__`.
+    """
     # NOTE: float arithmetic rounds to ±inf silently (1e308 + 1e308, 1 / 1e-320): a node
     # whose value or local derivative is not a finite float is an error, not a node. (From
     # finite operands a local derivative can become ±inf but never nan.)
     if not _isfinite(data) or _INF in local_grads or -_INF in local_grads:
         names = ", ".join(describe(p) for p in parents)
-        raise BPOverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
+        raise BPOverflowError(f"{_op_text(op)!r} of {names} overflows a float: value {data}, "
                               f"local derivatives {local_grads}")
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node._op = op
-    node._const = c
     node.parents = parents
     node.local_grads = local_grads
     return node
@@ -406,9 +410,17 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
     return out
 
 
+def _op_text(op: Union[str, Op, Tuple[str, float]]) -> str:
+    """The text of an op stored as text, as a record, or as (name, folded number)."""
+    if type(op) is tuple:
+        return OPS[op[0]].text(op[1])
+    return op.text(None) if type(op) is Op else op
+
+
 def _written(left: Operand, right: Operand) -> str:
     """A power as error messages show it: `'x' (data=2) ** 3`."""
-    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x) for x in (left, right))
+    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x)
+                       for x in (left, right))
 
 
 # --- domain checks: the errors a rule's arithmetic would otherwise hide or misname
@@ -481,7 +493,7 @@ def _build_methods() -> None:
 
         a = self.data; b = other.data
         out = a * b
-        return _node(out, (self, other), (b, a), OP, None)
+        return _node(out, (self, other), (b, a), OP)
     """
     methods: Dict[str, List[Op]] = {}
     for op in OPS.values():
@@ -523,8 +535,8 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         call = f"CHECK{tag}(self{', ' if argument else ''}{argument})"
         lines.append(f"    {call}" if condition == "True" else f"    if {condition}: {call}")
     lines += [f"    {statement}" for statement in op.forward.split("; ")]
-    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), OP{tag}, "
-                 f"{'c' if op.folded else 'None'})")
+    kind = f"({op.name!r}, c)" if op.folded else f"OP{tag}"
+    lines.append(f"    return _node(out, {operands}, ({', '.join(op.local)},), {kind})")
     return lines
 
 

@@ -147,11 +147,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     """
     if not isinstance(root, Value):
         raise BPTypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
-    if not isinstance(rankdir, str):
-        raise BPTypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got "
-                          f"{type(rankdir).__name__} {rankdir!r}")
-    if rankdir not in RANKDIRS:
-        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    check_rankdir(rankdir)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
         raise BPTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} "
                           f"{max_nodes!r}")
@@ -335,6 +331,16 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
 def _number(x: float) -> str:
     """A number as the picture shows it: 4 significant digits (the tooltip has them all)."""
     return f"{x:.4g}"
+
+
+def check_rankdir(rankdir: object) -> None:
+    """Refuse a `rankdir` Graphviz would not take: not a str (TypeError), or not one of
+    `RANKDIRS` (ValueError)."""
+    if not isinstance(rankdir, str):
+        raise BPTypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got "
+                          f"{type(rankdir).__name__} {rankdir!r}")
+    if rankdir not in RANKDIRS:
+        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
 
 
 def dot_text(text: str) -> str:

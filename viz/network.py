@@ -33,7 +33,8 @@ from tinygrad_bp.engine import Operand, Value, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
-from tinygrad_bp.viz.dot import HIGHLIGHT, RANKDIRS, ComputationGraph, GraphTooLarge
+from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_rankdir,
+                                 dot_text)
 
 MAX_WEIGHTS = 100
 ACTIVATION_TEXT = {"sigmoid": "σ(z)", "tanh": "tanh(z)", "relu": "relu(z)"}
@@ -93,8 +94,7 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     """
     if not isinstance(net, MLP):
         raise BPTypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
-    if rankdir not in RANKDIRS:
-        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    check_rankdir(rankdir)
     neurons = [n for layer in net.layers for n in layer.neurons]
     weights = sum(len(n.w) for n in neurons)
     if weights > max_weights:
@@ -130,7 +130,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     for neuron, circle in zip(neurons, circles):
         view.node(neuron.name, **circle, width=f"{size:.2f}", **_mark(hot, neuron.name))
     if C is not None:
-        formula = COST_TEXT.get(cost, f"{_text(getattr(cost, '__name__', 'cost'))}(a, y)")
+        own = dot_text(getattr(cost, "__name__", "cost"))
+        formula = COST_TEXT.get(cost, f"{own}(a, y)")
         view.node("C", label=f"C = {formula}\\n= {_number(C.data)}", shape="box",
                   style="rounded,filled", fillcolor=_COST_FILL, tooltip=f"C = {C.data!r}",
                   **_mark(hot, "C"))
@@ -249,8 +250,8 @@ def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:
                      "backward() on the cost")
     if hot is not None:
         s = "s" if hot.count != 1 else ""
-        lines.append(f"highlighted: {hot.count} neuron-level path{s} from {_text(hot.name)} to "
-                     f"{hot.end}")
+        lines.append(f"highlighted: {hot.count} neuron-level path{s} from "
+                     f"{dot_text(hot.name)} to {hot.end}")
     return "\\n".join(lines)               # DOT's line break
 
 
@@ -268,9 +269,9 @@ def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
     """The circle of a neuron: its name, b, z, a = σ(z), an output's target y_j, and
     δ = ∂C/∂z (= ∂C/∂b)."""
     b = neuron.b
-    bias = _text(b.label)
-    lines = [neuron.name, f"{bias} = {_number(b.data)}"]
-    tips = [f"{neuron.name}: {bias} = {b.data!r}"]
+    name, bias = dot_text(neuron.name), dot_text(b.label)
+    lines = [name, f"{bias} = {_number(b.data)}"]
+    tips = [f"{name}: {bias} = {b.data!r}"]
     if forward is not None:
         z, a = forward
         lines.append(f"z = {_number(z.data)}")
@@ -300,7 +301,7 @@ def _diameter(label: str) -> float:
 
 def _weight_label(w: Value, grads_known: bool) -> Dict[str, str]:
     """The label of a weight's arrow: `w7 = 0.45` and, after backward, `∂C/∂w7 = 0.0716`."""
-    name = _text(w.label)
+    name = dot_text(w.label)
     label, tip = f"{name} = {_number(w.data)}", f"{name} = {w.data!r}"
     if grads_known:
         label += f"\\n∂C/∂{name} = {_number(w.grad)}"
@@ -335,12 +336,6 @@ def _arrow(hot: Optional[Highlight], arrow: Tuple[str, str], colour: str) -> Dic
     if arrow in hot.arrows:
         return dict(_HOT)
     return {"color": colour + _DIM, "fontcolor": colour + _DIM_TEXT}
-
-
-def _text(label: str) -> str:
-    """A label of the user's as itself inside a DOT string: `\\`, `"` and line breaks
-    escaped, so Graphviz neither ends the string nor reads `\\n` or `\\N` in it."""
-    return label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _shape(net: MLP) -> str:
