@@ -122,7 +122,8 @@ def test_an_operand_used_twice_receives_two_terms():
     root = a * a
     steps = [s for s in steps_page(root).steps if s["kind"] == "edge"]
     assert [(s["from"], s["to"], s["complete"]) for s in steps] == [(1, 0, False), (1, 0, True)]
-    assert steps[1]["text"].splitlines()[2] == "∂(a·a)/∂a = 3 + 3 = 6   (term 2 of 2: complete)"
+    assert steps[1]["text"].splitlines()[2] == \
+        "∂(a·a)/∂a = 3 + 3 = 6   (term 2 of 2: complete)"
 
 
 def test_a_leaf_alone_has_only_the_start_and_the_root_step():

@@ -163,7 +163,8 @@ def test_a_forward_step_shows_the_value_it_computes_and_nothing_later(browser, p
     values = {i: value for i, _, value, *_ in shown(browser)}
     assert values[z_o1] == f"{nodes[z_o1].data:.4g}"
     assert all(values[i] == "" for i in operations[step:])
-    assert step_text(browser).splitlines()[1].startswith("z_o1 = w7·a_h1 + w8·a_h2 + w9·a_h3 + b4")
+    assert step_text(browser).splitlines()[1].startswith(
+        "z_o1 = w7·a_h1 + w8·a_h2 + w9·a_h3 + b4")
 
 
 def test_a_backward_step_shows_the_running_sum_of_a_node_with_two_consumers(browser, pages):
@@ -200,8 +201,9 @@ def test_arrow_keys_home_and_end_move_the_page(browser, pages):
 def test_buttons_move_one_step_and_to_either_end(browser, pages):
     page = steps_page(article_cost())
     open_page(browser, pages("article", article_cost()), "#step=40")
-    for button, expected in (("next", 41), ("next", 42), ("prev", 41), ("last", len(page.steps) - 1),
-                             ("next", len(page.steps) - 1), ("first", 0)):
+    end = len(page.steps) - 1
+    for button, expected in (("next", 41), ("next", 42), ("prev", 41), ("last", end),
+                             ("next", end), ("first", 0)):
         browser.find_element("id", button).click()
         assert current_step(browser) == expected
         assert step_text(browser) == page.steps[expected]["text"]
@@ -275,7 +277,8 @@ def test_no_request_leaves_the_page(browser, pages):
     browser.find_element("id", "first").click()
     browser.find_element("id", "play").click()
     browser.find_element("id", "play").click()
-    requested = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    requested = [json.loads(entry["message"])["message"]
+                 for entry in browser.get_log("performance")]
     urls = {m["params"]["request"]["url"] for m in requested
             if m["method"] == "Network.requestWillBeSent"}
     assert urls == {path.as_uri()}                                 # the page itself, only
@@ -343,7 +346,8 @@ def test_the_notebook_iframe_runs_the_page(browser, tmp_path):
     browser.get(notebook.as_uri())
     browser.switch_to.frame(browser.find_element("tag name", "iframe"))
     try:
-        assert browser.find_element("id", "counter").text == f"step 0 of {len(page.steps) - 1} (start)"
+        counter = browser.find_element("id", "counter").text
+        assert counter == f"step 0 of {len(page.steps) - 1} (start)"
         browser.find_element("id", "next").click()
         assert step_text(browser) == page.steps[1]["text"]
     finally:

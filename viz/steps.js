@@ -182,8 +182,12 @@
   }
 
   document.getElementById("first").addEventListener("click", function () { pause(); show(0); });
-  document.getElementById("prev").addEventListener("click", function () { pause(); show(current - 1); });
-  document.getElementById("next").addEventListener("click", function () { pause(); show(current + 1); });
+  document.getElementById("prev").addEventListener("click", function () {
+    pause(); show(current - 1);
+  });
+  document.getElementById("next").addEventListener("click", function () {
+    pause(); show(current + 1);
+  });
   document.getElementById("last").addEventListener("click", function () { pause(); show(last); });
   playButton.addEventListener("click", toggle);
   document.getElementById("close").addEventListener("click", closeDetails);
@@ -220,7 +224,8 @@
     if (event.key === "Escape") {
       closeDetails();
     } else if (event.key === "Enter" && event.target.hasAttribute("data-label")) {
-      details(+(event.target.getAttribute("data-index") || event.target.getAttribute("data-copy-of")));
+      var target = event.target;
+      details(+(target.getAttribute("data-index") || target.getAttribute("data-copy-of")));
     } else if (keys[event.key]) {
       event.preventDefault();
       keys[event.key]();

@@ -270,13 +270,14 @@ def _wrapped(name: str) -> str:
 
 def _node_data(root: Value, nodes: Sequence[Value], position: int, names: Dict[Value, str],
                gradients: Dict[Value, float]) -> Dict[str, Any]:
-    v = nodes[position]
     """What the page keeps of a node: its name, its value at step 0 (a leaf's), and what a
     click on it shows: both numbers in full, its chain rule and its numerical check."""
+    v = nodes[position]
     return {"name": names[v], "leaf": not v.parents, "value": _shown(v.data),
             "full": f"data = {v.data!r}\n∂{_wrapped(names[root])}/∂{_wrapped(names[v])} = "
                     f"{gradients[v]!r}",
-            "chain": _chain_rule(root, v), "check": _numerical_check(root, nodes, position, names)}
+            "chain": _chain_rule(root, v),
+            "check": _numerical_check(root, nodes, position, names)}
 
 
 def _chain_rule(root: Value, v: Value) -> str:
@@ -454,9 +455,12 @@ _TEMPLATE = """<!DOCTYPE html>
 <option value="4">4 steps/s</option><option value="10">10 steps/s</option></select></label>
 <input id="slider" type="range" min="0" max="0" value="0" step="1" aria-label="step">
 <span id="counter"></span>
-<span class="zoom"><button id="zoom-out" type="button" title="zoom out (-)">&#x2212;</button><button id="zoom-fit" type="button" title="fit the graph to the window (0)">fit</button><button id="zoom-in" type="button" title="zoom in (+)">+</button></span>
+<span class="zoom"><button id="zoom-out" type="button" title="zoom out (-)">&#x2212;</button
+><button id="zoom-fit" type="button" title="fit the graph to the window (0)">fit</button
+><button id="zoom-in" type="button" title="zoom in (+)">+</button></span>
 </nav>
-<div id="step-text" role="status" aria-live="polite"><noscript>Stepping through the passes needs JavaScript, which this browser does not run here.</noscript></div>
+<div id="step-text" role="status" aria-live="polite"><noscript>Stepping through the passes
+needs JavaScript, which this browser does not run here.</noscript></div>
 </div>
 <main id="graph">{svg}</main>
 <aside id="details" hidden><button id="close" type="button" title="close (Esc)">&#x2715;</button>
