@@ -325,6 +325,12 @@ def test_graph_network_and_demo_write_the_same_page(run_cli, tmp_path):
         steps_page(fresh_article_cost()).html
 
 
+def test_graph_refuses_a_page_of_the_neuron_view(run_cli, tmp_path):
+    done = run_cli("graph", "--network", "--view", "neurons", "-o", "net.html", cwd=tmp_path)
+    assert done.returncode == 2 and "use --view graph" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_demo_html_needs_the_html_suffix(run_cli, tmp_path):
     done = run_cli("demo", "--no-svg", "--html", "page.htm", cwd=tmp_path)
     assert done.returncode == 2 and "must end in .html" in done.stderr

@@ -356,6 +356,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
+    if args.view == "neurons" and Path(args.output).suffix.lower() == ".html":
+        return _fail("graph", "a step-through page (.html) steps through the graph of Values: "
+                              "use --view graph", 2)
     if args.view == "neurons" and not args.network:
         return _fail("graph", "--view neurons draws a network: use it with --network", 2)
     if args.view == "neurons" and (args.edge_labels or args.no_clusters or args.max_nodes):
