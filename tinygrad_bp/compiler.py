@@ -262,9 +262,9 @@ def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> N
     except (ArithmeticError, ValueError, TypeError):
         same = False
     if not same:
-        raise BPValueError(f"cannot compile: the graph has a node whose op does not match its "
-                           f"data or local_grads (changed after the node was built?); the "
-                           f"replay would not reproduce f")
+        raise BPValueError("cannot compile: the graph has a node whose op does not match its "
+                           "data or local_grads (changed after the node was built?); the "
+                           "replay would not reproduce f")
 
 
 # --- arguments: numbers and nested lists of numbers, flattened in order

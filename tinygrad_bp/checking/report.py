@@ -6,7 +6,7 @@ A node's name is its label, else its operation on its operands, two levels deep
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from tinygrad_bp.engine import Value
 from tinygrad_bp.ops import number_text
