@@ -7,10 +7,8 @@ import base64
 import hashlib
 import html
 import json
-import math
 import os
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
