@@ -130,6 +130,9 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
                               f"network's figure goes beside it, as NAME-network.svg")
     picture.add_argument("--no-svg", dest="svg", action="store_const", const=None,
                          help="do not draw the pictures")
+    demo.add_argument("--html", metavar="PATH",
+                      help="also write a page that steps through the forward and the backward "
+                           "pass (open it in a browser)")
     demo.add_argument("--lr", type=_positive_float, default=DEFAULT_LR,
                       help=f"learning rate eta of the SGD step (default: {DEFAULT_LR:g})")
     demo.set_defaults(run=_run_demo)
@@ -137,19 +140,24 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     """`tinygrad-bp demo`: 1 when the graph cannot be drawn (the text is printed first)."""
-    from tinygrad_bp.demo import draw, replay
+    from tinygrad_bp.demo import draw, replay, step_through
 
     if args.svg is not None and Path(args.svg).suffix.lower() != ".svg":
         return _fail("demo", f"--svg {args.svg!r} must end in .svg", 2)
+    if args.html is not None and Path(args.html).suffix.lower() != ".html":
+        return _fail("demo", f"--html {args.html!r} must end in .html", 2)
     for line in replay(lr=args.lr, svg=None):
         print(line, flush=True)
-    if args.svg is None:
-        return 0
-    try:
-        lines = draw(args.svg)
-    except (ImportError, RuntimeError, OSError, ValueError) as error:
-        return _fail("demo", f"drawing the graph failed: {error} (--no-svg skips it)", 1)
-    print("\n".join(lines))
+    outputs = ((draw, args.svg, "drawing the graph failed: {} (--no-svg skips it)"),
+               (step_through, args.html, "writing the step-through page failed: {}"))
+    for write, target, failure in outputs:
+        if target is None:
+            continue
+        try:
+            lines = write(target)
+        except (ImportError, RuntimeError, OSError, ValueError) as error:
+            return _fail("demo", failure.format(error), 1)
+        print("\n".join(lines))
     return 0
 
 
@@ -327,7 +335,8 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Evaluate EXPR at the given point, run backward(), print the value and each\n"
                     "variable's gradient, and draw the graph (format from the -o suffix: .svg,\n"
-                    ".png, .jpg, .pdf or .dot). EXPR may use numbers, variables, + - * / **,\n"
+                    ".png, .jpg, .pdf or .dot; .html: a page that steps through the forward\n"
+                    "and the backward pass). EXPR may use numbers, variables, + - * / **,\n"
                     f"unary minus, parentheses and {' '.join(FUNCTIONS)}.",
         epilog="examples:\n"
                "  tinygrad-bp graph 'tanh(a * b + exp(a))' --at a=2,b=-3 -o graph.svg\n"
@@ -345,8 +354,8 @@ def _add_graph_command(commands: argparse._SubParsersAction) -> None:
                             "--network, one circle per neuron and one labelled arrow per "
                             "weight, as the article's figure 1")
     graph.add_argument("-o", "--output", required=True, metavar="FILE",
-                       help="the file to write: .svg, .png, .jpg, .pdf (Graphviz's dot only) "
-                            "or .dot")
+                       help="the file to write: .svg, .png, .jpg, .pdf (Graphviz's dot only), "
+                            ".dot or .html (the step-through page)")
     graph.add_argument("--edge-labels", action="store_true",
                        help="write each edge's local derivative on it")
     graph.add_argument("--highlight", metavar="LABEL",
@@ -380,6 +389,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in viz.FORMATS:
         return _fail("graph", f"cannot tell the format of -o {args.output!r}: end it with one of "
                             f"{', '.join(viz.FORMATS)}", 2)
+    if args.view == "neurons" and Path(args.output).suffix.lower() == ".html":
+        return _fail("graph", "a step-through page (.html) steps through the graph of Values: "
+                              "use --view graph", 2)
     if args.view == "neurons" and not args.network:
         return _fail("graph", "--view neurons draws a network: use it with --network", 2)
     if args.view == "neurons" and (args.edge_labels or args.no_clusters or args.max_nodes):
@@ -404,14 +416,17 @@ def _run_graph(args: argparse.Namespace) -> int:
             root.label = _shortened(expression.text.strip())
         shown = list(variables.values())
     limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
+    # NOTE: passed only when given, so that each format keeps its own default (the
+    # step-through page shows the local derivatives unless told otherwise).
+    labels = {"edge_labels": True} if args.edge_labels else {}
     try:
         if args.view == "neurons":
             drawing = viz.draw_network(*article, highlight=args.highlight, rankdir=args.rankdir)
             path = viz.render(drawing, args.output, timeout=args.timeout)
         else:
-            path = viz.render(root, args.output, rankdir=args.rankdir,
-                              edge_labels=args.edge_labels, highlight=args.highlight,
-                              clusters=not args.no_clusters, timeout=args.timeout, **limit)
+            path = viz.render(root, args.output, rankdir=args.rankdir, highlight=args.highlight,
+                              clusters=not args.no_clusters, timeout=args.timeout, **labels,
+                              **limit)
     except viz.GraphTooLarge as error:
         return _fail("graph", f"{error} (here: --max-nodes)", 1)
     except viz.RenderTimeout as error:

@@ -12,7 +12,9 @@ in the article's order:
    beside those of BP3 and BP4, computed by `tinygrad_bp.backprop` without the engine;
 6. one SGD step, p ← p − η ∂C/∂p, with the cost before and after;
 7. the graph of C with the chain-rule path of w7 highlighted, as SVG, and beside it the
-   network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`).
+   network drawn neuron by neuron as the article's figure 1 (`viz.draw_network`);
+8. on request (`step_through`), the page that steps through the forward and the backward
+   pass of C, node by node and edge by edge (`viz.steps_page`).
 
 The SGD step works on a copy of the network *and of the inputs*, so that the graph of
 section 7 shows the gradients of one `C.backward()`, as printed above it.
@@ -101,6 +103,16 @@ def draw(svg: Union[str, Path]) -> List[str]:
     return ["", f"7. Graph of C with the path from w7 highlighted: wrote {path}",
             f"   The network as the article's figure 1, the same gradients on its arrows: "
             f"wrote {figure}"]
+
+
+def step_through(html: Union[str, Path]) -> List[str]:
+    """Section 8: write the page that steps through the forward and the backward pass of
+    C into `html`; return the report's lines. Errors propagate, as `draw`'s do."""
+    from tinygrad_bp import viz  # NOTE: only here, as in draw
+
+    net, x, y = article_network()
+    path = viz.render(mse(net(x), y), html)
+    return ["", f"8. The forward and backward pass step by step, in a browser: wrote {path}"]
 
 
 def network_picture(svg: Union[str, Path]) -> Path:

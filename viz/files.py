@@ -32,10 +32,11 @@ from tinygrad_bp.errors import (BPFileNotFoundError, BPIsADirectoryError, BPNotA
                                 BPOSError, BPPermissionError, BPTypeError, BPValueError)
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import check_format, find_renderer, run_renderer, sigterm_cleans_up
+from tinygrad_bp.viz.steps import steps_page
 
 # suffix → the renderer's -T format ("dot" is the DOT source itself: no renderer)
 FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".pdf": "pdf",
-           ".dot": "dot"}
+           ".dot": "dot", ".html": "html"}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -50,10 +51,19 @@ def render(root: Union[Value, graphviz.Digraph], path: PathLike, *,
 
     The format comes from the suffix: `.svg`, `.png`, `.jpg`/`.jpeg`, `.pdf` (Graphviz's
     `dot` only: refused at once with graphviz-pure), or `.dot`, the DOT source itself,
-    which needs no renderer. `renderer` is the executable to run (default:
+    which needs no renderer, or `.html`, the step-through page of `viz.steps.steps_page`
+    (of a Value only). `renderer` is the executable to run (default:
     `find_renderer()`), `timeout` its time limit in seconds (default: `render_timeout()`,
     60 s). See the module docstring for what happens to an existing file.
     """
+    if isinstance(path, (str, os.PathLike)) and format_of(path) == "html":
+        if not isinstance(root, Value):
+            raise BPTypeError(f"render: a step-through page (.html) is made from a Value, not "
+                            f"from a view already drawn ({type(root).__name__})")
+        check_writable(path)
+        page = steps_page(root, renderer=renderer, timeout=timeout, **draw_options)
+        write_file(path, page.html.encode("utf-8"))
+        return Path(path)
     return save_picture(_source(root, draw_options), path, renderer=renderer, timeout=timeout)
 
 
@@ -76,6 +86,9 @@ def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
                           f"{type(path).__name__} {path!r}")
     path = Path(path)
     fmt = format_of(path)
+    if fmt == "html":
+        raise BPValueError(f"{str(path)!r}: a step-through page is made from a Value, not from "
+                         f"DOT source: viz.render(root, path)")
     check_writable(path)
     with sigterm_cleans_up():
         if fmt == "dot":
