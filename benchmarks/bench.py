@@ -531,8 +531,8 @@ def report(results, memory, cost, rounds):
     if memory:
         verdict("bytes per node, wide sum (leaves included, after backward)",
                 memory["eager"][0], TARGET_BYTES, f"{memory['eager'][0]:.0f}")
-        print(f"\nbytes per node: " + ", ".join(f"{e} {m[0]:.0f} ({m[1]:,} nodes)"
-                                               for e, m in memory.items()))
+        print("\nbytes per node: " + ", ".join(f"{e} {m[0]:.0f} ({m[1]:,} nodes)"
+                                              for e, m in memory.items()))
     if cost is not None:
         print(f"one-off compile of the MLP step (trace, generate, compile()): "
               f"{cost * 1e3:.1f} ms")

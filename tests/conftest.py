@@ -3,12 +3,15 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+import renderers
+from helpers import ROOT
+
+# The renderer fixtures (see renderers.py), for every test module without an import.
+renderer, debian_dot, pure = renderers.renderer, renderers.debian_dot, renderers.pure
 
 # CI machines are slower and busier than a laptop: no per-example deadline.
 settings.register_profile("default", deadline=None)

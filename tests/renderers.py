@@ -1,4 +1,5 @@
-"""The two renderers the viz tests run, as fixtures: Debian's Graphviz `dot` and graphviz-pure.
+"""The two renderers the viz tests run, as fixtures: Debian's Graphviz `dot` and graphviz-pure
+(tests/conftest.py gives the fixtures to every test module).
 
 Without `dot` on PATH (a fresh machine) the tests that need it are skipped, saying why,
 unless TINYGRAD_BP_REQUIRE_DOT=1 (set by .ci/run): then they fail. graphviz-pure is a

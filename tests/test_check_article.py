@@ -5,23 +5,18 @@ labels and default weights, and by `tinygrad_bp.nn.article_network`. The expecte
 numbers come from a forward pass in plain floats, not from the engine.
 """
 
-import math
-
 import pytest
 
 from tinygrad_bp import Value, check, explain
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import article_network
 
+from helpers import labelled, sigmoid
+
 W = [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
 B = [0.35, 0.35, 0.35, 0.60, 0.60]
 X = [0.05, 0.10]
 Y = [0.01, 0.99]
-
-
-def labelled(value, label):
-    value.label = label
-    return value
 
 
 def network_by_hand():
@@ -44,10 +39,6 @@ def network_by_hand():
 def network_from_nn():
     net, x, y = article_network()
     return mse(net(x), y)
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def forward_by_hand():
@@ -120,7 +111,7 @@ def test_check_accepts_the_four_equations(network):
 
 @pytest.mark.parametrize("network", NETWORKS)
 def test_check_reports_a_wrong_hand_derived_w1(network):
-    report = check(network(), {**deltas_by_hand(), "w1": 0.0005})
+    report = check(network(), {**deltas_by_hand(), "w1": 0.0009})    # engine: 0.000532
     assert [row.name for row in report.failures] == ["w1"]
     assert report.starts == ["w1"]
     assert "the given gradients between it and C hold (z_o1, z_o2, z_h1" in str(report)

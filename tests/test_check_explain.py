@@ -6,11 +6,9 @@ import pytest
 
 from tinygrad_bp import Value, explain
 from tinygrad_bp.checking import Explanation, LabelError, OneStep, PathLimitError
+from tinygrad_bp.checking.explaining import SHOWN_FACTORS, SHOWN_PATHS
 
-
-def labelled(value, label):
-    value.label = label
-    return value
+from helpers import labelled
 
 
 def chain():
@@ -250,3 +248,40 @@ def test_repr_is_informative():
     x, w, u, y = chain()
     assert isinstance(explain(y, x), Explanation)
     assert repr(explain(y, x)).startswith("Explanation(∂y/∂x, paths=2, total=")
+
+
+# --- long derivatives are summarised in str(), kept whole in the data (issue 10, item 12)
+
+def test_str_writes_out_the_first_paths_and_sums_the_others():
+    x = Value(1.5, label="x")
+    y = labelled(sum((x * k for k in range(1, 26)), Value(0.0)), "y")     # 25 paths
+    chain_rule = explain(y, x)
+    text = str(chain_rule)
+    assert len(chain_rule.paths) == 25
+    shown_products = [path.product for path in chain_rule.paths[:SHOWN_PATHS]]
+    rest = math.fsum(path.product for path in chain_rule.paths[SHOWN_PATHS:])
+    assert f"… and {25 - SHOWN_PATHS} more paths, not written out here" in text
+    assert f"their products sum to {rest:.6g}" in text
+    assert text.splitlines()[-1].startswith(
+        "∂y/∂x = " + " + ".join(f"{p:.6g}" for p in shown_products) + f" + {rest:.6g} = 325")
+
+
+def test_a_path_of_many_factors_shows_its_first_and_last():
+    x = Value(0.1, label="x")
+    v = x
+    for _ in range(100):
+        v = v * 1.0001
+    text = str(explain(labelled(v, "top"), x))
+    assert f"… {100 - SHOWN_FACTORS} more factors, whose product is" in text
+    assert len(text.splitlines()) < SHOWN_FACTORS + 10
+
+
+def test_one_step_writes_out_the_first_terms_and_sums_the_others():
+    x = Value(2.0, label="x")
+    y = labelled(sum((x * k for k in range(1, 26)), Value(0.0)), "y")
+    step = explain(y, x, one_step=True)
+    assert len(step.terms) == 25
+    text = str(step)
+    assert f"… and {25 - SHOWN_PATHS} more terms, not written out here" in text
+    assert text.count("\n  ∂") == SHOWN_PATHS
+    assert "∂y/∂x = 325" in text

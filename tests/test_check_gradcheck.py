@@ -138,3 +138,28 @@ def test_report_repr_names_the_failures():
 def test_report_keeps_the_value_of_f():
     assert isinstance(gradcheck(lambda x: x.exp(), 1.0), GradcheckReport)
     assert gradcheck(lambda x: x.exp(), 1.0).value == pytest.approx(math.e)
+
+
+def test_a_failure_at_a_kink_says_it_differs_there_not_failed():
+    report = gradcheck(lambda x: x.relu(), 0.0)
+    assert not report                       # a kink explains a difference; it does not pass
+    text = str(report)
+    assert "FAILED" not in text
+    assert "differs at a kink for x: expected there, not an error of the engine" in text
+    assert text.splitlines()[3].split()[-1] == "differs"
+
+
+def test_kinks_are_found_in_a_chain_of_many_relus():
+    # relu(relu(...relu(x - 1)...)) at x = 1: every relu's input is 0, and depends on x
+    def chain(x, y):
+        v = x - 1
+        for _ in range(500):
+            v = v.relu()
+        return v + y
+    x_row, y_row = gradcheck(chain, 1.0, 2.0).rows
+    assert x_row.kink and not y_row.kink
+
+
+def test_a_relu_input_that_depends_on_the_input_only_through_a_zero_slope_is_flagged():
+    # z = x * 0 + 0 is at the kink and computed from x, though ∂z/∂x = 0
+    assert gradcheck(lambda x: (x * 0).relu(), 1.0).rows[0].kink

@@ -6,9 +6,8 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from renderers import PURE, fake_executable, renderer  # noqa: F401  (fixture)
-
-SVG = "{http://www.w3.org/2000/svg}"
+from helpers import SVG
+from renderers import PURE, fake_executable
 
 
 def node_count(path):
@@ -120,13 +119,13 @@ def test_graph_rejects_disallowed_expressions_with_construct_and_column(
 def test_graph_rejects_an_unbound_variable(run_cli, tmp_path):
     result = run_cli("graph", "a * b", "--at", "a=1", "-o", tmp_path / "g.svg")
     assert result.returncode == 2
-    assert "no value for b in 'a * b': give one as b=NUMBER" in result.stderr
+    assert "no value for 'b' in 'a * b': give one as b=NUMBER" in result.stderr
 
 
 def test_graph_rejects_an_unused_binding(run_cli, tmp_path):
     result = run_cli("graph", "a * b", "--at", "a=1,b=2,c=3", "-o", tmp_path / "g.svg")
     assert result.returncode == 2
-    assert "c bound but not used in 'a * b'" in result.stderr
+    assert "'c' bound but not used in 'a * b'" in result.stderr
 
 
 @pytest.mark.parametrize("bindings, problem", [

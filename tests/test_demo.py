@@ -1,16 +1,19 @@
 """`tinygrad-bp demo`: the article replayed, end to end through a real subprocess."""
 
-import math
+import os
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from tinygrad_bp.demo import replay
+from tinygrad_bp import demo
+from tinygrad_bp.cli import main
+from tinygrad_bp.demo import draw, replay
+from tinygrad_bp.engine import trace
+from tinygrad_bp.losses import mse
+from tinygrad_bp.nn import article_network
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
+from helpers import sigmoid
 
 
 def article_by_hand():
@@ -126,3 +129,106 @@ def test_svg_path_without_the_svg_suffix_is_bad_usage_before_any_output(run_cli,
     assert result.returncode == 2
     assert result.stdout == ""
     assert "must end in .svg" in result.stderr
+
+
+# --- the figure shows the engine's numbers (issue 9, item 1)
+
+def fresh_cost_nodes():
+    """The nodes of the article's C after one C.backward(), in trace order: node v<i> of
+    the figure is the i-th."""
+    net, x, y = article_network()
+    C = mse(net(x), y)
+    C.backward()
+    return trace(C)
+
+
+def assert_shows_one_backward(drawn):
+    """`drawn` maps node index i to (grad as shown, grad in the tooltip) for every Value."""
+    nodes = fresh_cost_nodes()
+    assert sorted(drawn) == list(range(len(nodes)))          # every Value is drawn
+    for i, (shown, tooltip) in drawn.items():
+        true = nodes[i].grad
+        assert float(tooltip) == true, (i, nodes[i])
+        digits = len(re.sub(r"^[-0.]*|e.*$|\.", "", shown)) or 1
+        assert float(shown) == float(f"{true:.{digits}g}"), (i, nodes[i], shown)
+        assert float(shown) == pytest.approx(true, rel=5e-4, abs=1e-300)
+
+
+def test_demo_figure_source_shows_every_gradient_of_one_backward(tmp_path):
+    path = tmp_path / "demo.dot"          # the DOT source: needs no renderer
+    list(replay(svg=path))
+    drawn = {}
+    for line in path.read_text().splitlines():
+        node = re.match(r'\s*v(\d+) \[.*\blabel="([^"]*)".*\btooltip="([^"]*)"', line)
+        if node:
+            shown = re.search(r"grad (\S+?)(?: |$)", node.group(2)).group(1)
+            drawn[int(node.group(1))] = (shown, node.group(3).rsplit("grad = ", 1)[1])
+    assert_shows_one_backward(drawn)
+
+
+def renderer_or_skip():
+    from tinygrad_bp import viz
+    try:
+        return viz.find_renderer()
+    except viz.RendererNotFound as error:
+        if os.environ.get("TINYGRAD_BP_REQUIRE_DOT") == "1":
+            raise
+        pytest.skip(f"no Graphviz renderer here: {error}")
+
+
+def test_demo_svg_shows_every_gradient_of_one_backward(demo_output):
+    renderer_or_skip()
+    svg = ET.parse(demo_output[1] / "tinygrad-bp-demo.svg").getroot()
+    drawn = {}
+    for group in svg.iter("{http://www.w3.org/2000/svg}g"):
+        title = group.find("{http://www.w3.org/2000/svg}title")
+        if title is None or not re.fullmatch(r"v\d+", title.text or ""):
+            continue
+        link = next(e for e in group.iter() if e.tag.endswith("}a"))
+        tooltip = link.get("{http://www.w3.org/1999/xlink}title")
+        texts = [t.text for t in group.iter() if t.tag.endswith("}text")]
+        shown = next(t for t in texts if t.startswith("grad ")).split()[1]
+        drawn[int(title.text[1:])] = (shown, tooltip.rsplit("grad = ", 1)[1])
+    assert_shows_one_backward(drawn)
+
+
+# --- what the demo prints, in the article's order (issue 9, item 8)
+
+def test_demo_prints_the_starting_weights_and_biases(demo_output):
+    out = demo_output[0].stdout
+    section = out[out.index("1. The network (figure 1)"):out.index("2. Forward pass")]
+    printed = dict(re.findall(r"\b([wb]\d+)=(\S+)", section))
+    net, _, _ = article_network()
+    assert printed == {p.label: f"{p.data:g}" for p in net.parameters()}
+
+
+def test_demo_sections_follow_the_article(demo_output):
+    out = demo_output[0].stdout
+    titles = re.findall(r"^(\d)\. (.*)$", out, re.MULTILINE)
+    assert [int(n) for n, _ in titles] == list(range(1, 8))
+    order = ["The network (figure 1)", "Forward pass", "Cost (section 3)",
+             "chain rule by hand (section 5)", "four equations (section 6)", "SGD step",
+             "Graph of C"]
+    assert all(word in title for word, (_, title) in zip(order, titles)), titles
+    assert out.index("∂C/∂w1: 2 paths") < out.index("BP1: δ^L") < out.index("All 17 gradients")
+
+
+def test_draw_writes_both_pictures_and_returns_the_report_lines(tmp_path):
+    lines = draw(tmp_path / "net.svg")
+    assert lines[1].endswith(f"wrote {tmp_path / 'net.svg'}")
+    assert lines[2].endswith(f"wrote {tmp_path / 'net-network.svg'}")
+    for name in ("net.svg", "net-network.svg"):
+        assert ET.parse(tmp_path / name).getroot().tag.endswith("svg")
+
+
+def test_replay_ends_with_the_lines_of_draw(tmp_path):
+    assert list(replay(svg=tmp_path / "a.svg"))[-3:] == draw(tmp_path / "a.svg")
+
+
+def test_an_error_in_the_text_is_not_reported_as_a_failed_drawing(monkeypatch, tmp_path):
+    def broken(lr, svg):
+        raise ValueError("the text broke")
+        yield                                   # a generator, like replay
+    monkeypatch.setattr(demo, "replay", broken)
+    with pytest.raises(ValueError, match="the text broke"):
+        main(["demo", "--svg", str(tmp_path / "a.svg")])

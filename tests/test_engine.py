@@ -1,24 +1,18 @@
-"""A Value as a user meets it: construction, attributes, folded numbers, repr, docs.
+"""A Value as a user meets it: construction, attributes, folded numbers, repr.
 
 The other engine tests are split by concern: test_engine_ops.py (every local derivative),
 test_engine_backward.py (the backward pass, trace and edges), test_engine_errors.py (bad
 input), test_engine_properties.py (random graphs).
 """
 
-import doctest
 import math
-import re
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tinygrad_bp
-from tinygrad_bp import Value, engine
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+from tinygrad_bp import Value
 
 
 # --- a leaf
@@ -132,21 +126,3 @@ def test_label_given_after_creation_names_the_node_in_errors():
     with pytest.raises(ValueError, match="'diff' \\(data=-1\\)"):
         x.log()
 
-
-# --- the documentation's examples run as written
-
-@pytest.mark.parametrize("module", [engine, tinygrad_bp], ids=["engine", "package"])
-def test_docstring_examples_hold(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
-def test_readme_engine_session_runs_as_shown():
-    readme = README.read_text(encoding="utf-8")
-    start = readme.index("## The engine in a REPL")
-    section = readme[start:readme.index("\n## ", start + 1)]
-    blocks = "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL))
-    session = doctest.DocTestParser().get_doctest(blocks, {}, "README.md", "README.md", 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    runner.run(session)
-    assert len(session.examples) >= 8 and runner.failures == 0

@@ -9,13 +9,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from tinygrad_bp import Value, count_paths, edges, trace
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 
 # --- operand reuse and shared sub-expressions

@@ -17,11 +17,9 @@ import pytest
 
 from tinygrad_bp import Value
 
+from helpers import central_difference, sigmoid
+
 SMALL = 1e-3
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 # The shared table of operations: every operation of tinygrad_bp.ops.OPS has rows here
@@ -66,7 +64,8 @@ UNARY = [
     ("log", "log", Value.log, math.log, lambda x: 1.0 / x, [1e-4, SMALL, 1.0, 10.0]),
     ("tanh", "tanh", Value.tanh, math.tanh, lambda x: 1.0 / math.cosh(x) ** 2,
      [-3.0, -SMALL, 0.0, SMALL, 3.0]),
-    ("sigmoid", "sigmoid", Value.sigmoid, sigmoid, lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
+    ("sigmoid", "sigmoid", Value.sigmoid, sigmoid,
+     lambda x: math.exp(-x) / (1.0 + math.exp(-x)) ** 2,
      [-5.0, -SMALL, 0.0, SMALL, 5.0]),
     # either side of the kink (relu'(0) itself has its own test)
     ("relu", "relu", Value.relu, lambda x: max(0.0, x), lambda x: 1.0 if x > 0 else 0.0,
@@ -101,11 +100,6 @@ def step(x):
     return 1e-6 * min(abs(x), 1.0) if x else 1e-6
 
 
-def central_difference(f, x):
-    h = step(x)
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
 def assert_derivative_close(grad, expected):
     assert math.isclose(grad, expected, rel_tol=1e-6, abs_tol=1e-8), (grad, expected)
 
@@ -126,7 +120,8 @@ def test_unary_grad_matches_closed_form(build, f, df, x):
 def test_unary_grad_matches_central_difference(build, f, df, x):
     leaf = Value(x)
     build(leaf).backward()
-    assert_derivative_close(leaf.grad, central_difference(lambda t: build(Value(t)).data, x))
+    assert_derivative_close(leaf.grad, central_difference(lambda t: build(Value(t)).data, x,
+                                                          step(x)))
 
 
 @pytest.mark.parametrize("build, f, df, x", UNARY_CASES)
@@ -151,8 +146,10 @@ def test_binary_grads_match_closed_form(build, df, a, b):
 def test_binary_grads_match_central_differences(build, df, a, b):
     va, vb = Value(a), Value(b)
     build(va, vb).backward()
-    assert_derivative_close(va.grad, central_difference(lambda t: build(Value(t), vb).data, a))
-    assert_derivative_close(vb.grad, central_difference(lambda t: build(va, Value(t)).data, b))
+    assert_derivative_close(va.grad, central_difference(lambda t: build(Value(t), vb).data, a,
+                                                        step(a)))
+    assert_derivative_close(vb.grad, central_difference(lambda t: build(va, Value(t)).data, b,
+                                                        step(b)))
 
 
 def test_relu_derivative_at_zero_is_zero():

@@ -3,7 +3,6 @@ label lookup with one error, and how a node is described in messages."""
 
 import ast
 import math
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ from tinygrad_bp import Value, check, explain, trace
 from tinygrad_bp.engine import LabelError, describe, find, gradients
 from tinygrad_bp.viz import draw_dot
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 
 def graph():

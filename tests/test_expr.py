@@ -1,12 +1,14 @@
 """The safe expression parser: what it accepts, what it computes, what it rejects and where."""
 
 import math
+import re
+import sys
 
 import pytest
 
 from tinygrad_bp.engine import Value
-from tinygrad_bp.expr import (BindingError, ExpressionError, bind, parse,
-                              parse_bindings)
+from tinygrad_bp.expr import (MAX_LENGTH, BindingError, ExpressionError, bind, parse,
+                              parse_bindings, parse_names)
 
 
 def leaves(**values):
@@ -86,7 +88,7 @@ def test_a_variable_used_twice_is_one_leaf_with_two_edges():
 
 
 def test_evaluate_without_a_variable_raises_binding_error_naming_it():
-    with pytest.raises(BindingError, match="no value for b in 'a \\* b'"):
+    with pytest.raises(BindingError, match="no value for 'b' in 'a \\* b'"):
         parse("a * b").evaluate(leaves(a=1.0))
 
 
@@ -161,14 +163,57 @@ def test_a_long_sum_evaluates_without_recursion():
     assert variables["a"].grad == 2001
 
 
-def test_a_sum_too_long_for_pythons_parser_is_an_expression_error():
-    text = "a+" * 100_000 + "a"
-    try:
-        expression = parse(text)
-    except ExpressionError as error:        # Python 3.10+: the parser recurses
-        assert "nested too deeply for Python's parser" in error.message
-    else:                                   # Python 3.9's parser copes: so must we
-        assert expression.evaluate(leaves(a=1.0)).data == 100_001
+def test_a_sum_as_long_as_allowed_parses_and_evaluates():
+    text = "a+" * ((MAX_LENGTH - 1) // 2) + "a"         # 50,000 terms, nested as deep
+    assert len(text) <= MAX_LENGTH
+    assert parse(text).evaluate(leaves(a=1.0)).data == (MAX_LENGTH - 1) // 2 + 1
+
+
+def test_parsing_leaves_the_recursion_limit_as_it_was():
+    before = sys.getrecursionlimit()
+    parse("a+" * 5000 + "a")
+    assert sys.getrecursionlimit() == before
+
+
+@pytest.mark.parametrize("reader", [parse, parse_bindings, parse_names])
+def test_a_text_longer_than_the_cap_is_refused_before_parsing(reader):
+    with pytest.raises(ExpressionError) as caught:
+        reader("a" * (MAX_LENGTH + 1))
+    assert f"{MAX_LENGTH + 1:,} characters is longer than the {MAX_LENGTH:,} allowed" \
+        in caught.value.message
+    assert caught.value.column == MAX_LENGTH + 1
+
+
+# --- parts of numbers only are numbers (issue 10, item 9)
+
+@pytest.mark.parametrize("text, expected", [
+    ("x + 0**0.5", 1.0),                        # x**0.5 has no derivative at 0; 0**0.5 is 0
+    ("x * 2**1023", 2.0 ** 1023),               # the derivative of 2**n overflows; 2**1023 not
+    ("x + log(1e-310)", 1.0 + math.log(1e-310)),    # 1/1e-310 overflows; log(1e-310) not
+    ("x + sigmoid(-800) + relu(-2) + tanh(3) + exp(1)", 1.0 + math.tanh(3) + math.e),
+    ("x + sin(1) * cos(2)", 1.0 + math.sin(1) * math.cos(2)),
+])
+def test_a_part_of_numbers_only_is_computed_as_a_number(text, expected):
+    x = Value(1.0, label="x")
+    out = parse(text).evaluate({"x": x})
+    out.backward()
+    assert out.data == pytest.approx(expected, rel=1e-15)
+    assert x.grad == pytest.approx(central_difference(text, {"x": 1.0}, "x"), rel=1e-6)
+    assert len(out.parents) == 1                # the number is folded into one node
+
+
+@pytest.mark.parametrize("text, error, message", [
+    ("x + 1/0", ZeroDivisionError, "1 / 0 divides by zero"),
+    ("x + 0**-1", ZeroDivisionError, "0 ** (-1) divides by zero"),
+    ("x + (-8)**0.5", ValueError, "(-8) ** 0.5: a negative number to a fractional power"),
+    ("x + log(0)", ValueError, "log(0): log is defined only for x > 0"),
+    ("x + exp(1000)", OverflowError, "exp(1000) overflows a float"),
+    ("x + 2**1024", OverflowError, "2 ** 1024 overflows a float"),
+    ("x + 1e308*10", OverflowError, "1e+308 * 10 overflows a float"),
+])
+def test_a_part_of_numbers_only_reports_its_own_domain_error(text, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        parse(text).evaluate(leaves(x=1.0))
 
 
 # --- bindings
@@ -208,12 +253,12 @@ def test_bind_gives_labelled_leaves_in_the_expression_order():
 
 
 def test_bind_rejects_an_unbound_variable():
-    with pytest.raises(BindingError, match="no value for b in 'a \\* b': give one as b=NUMBER"):
+    with pytest.raises(BindingError, match="no value for 'b' in 'a \\* b': give one as b=NUMBER"):
         bind(parse("a * b"), {"a": 1.0})
 
 
 def test_bind_rejects_an_unused_binding():
-    with pytest.raises(BindingError, match="c bound but not used in 'a \\* b'"):
+    with pytest.raises(BindingError, match="'c' bound but not used in 'a \\* b'"):
         bind(parse("a * b"), {"a": 1.0, "b": 2.0, "c": 3.0})
 
 
@@ -230,3 +275,29 @@ def test_bindings_read_names_as_the_parser_reads_them():
     expression = parse("\uff41 * 2")          # full-width a: Python reads it as a
     assert expression.variables == ("a",)
     assert parse_bindings("\uff41=3") == {"a": 3.0}
+
+
+# --- names outside the expression (issue 10, item 13)
+
+def test_parse_names_reads_names_in_nfkc_form_once_each():
+    assert parse_names(" ｘ , y,x ") == ["x", "y"]
+
+
+@pytest.mark.parametrize("text, column", [("x,,y", 3), ("x, 2y", 3), ("x,exp", 3)])
+def test_parse_names_refuses_what_is_not_a_name_at_its_column(text, column):
+    with pytest.raises(ExpressionError) as caught:
+        parse_names(text)
+    assert caught.value.column == column
+
+
+def test_an_unbound_look_alike_letter_shows_its_code_point():
+    expression = parse("\u0445 * 2")                 # Cyrillic х, not Latin x
+    with pytest.raises(BindingError) as caught:
+        bind(expression, {"x": 1.0})
+    assert "U+0445 CYRILLIC SMALL LETTER HA" in str(caught.value)
+
+
+def test_a_binding_of_a_look_alike_letter_shows_its_code_point():
+    with pytest.raises(BindingError) as caught:
+        bind(parse("x * 2"), {"x": 1.0, "\u0445": 1.0})
+    assert "'\u0445' (U+0445 CYRILLIC SMALL LETTER HA) bound but not used" in str(caught.value)

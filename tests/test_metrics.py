@@ -1,10 +1,7 @@
 """Metrics: reported as plain floats, never optimised."""
 
-import doctest
-
 import pytest
 
-import tinygrad_bp.metrics
 from tinygrad_bp.engine import Value
 from tinygrad_bp.metrics import accuracy, predicted_class
 
@@ -46,7 +43,3 @@ def test_accuracy_of_no_samples_is_an_error():
 def test_predicted_class_of_an_empty_vector_is_an_error():
     with pytest.raises(ValueError, match=r"predicted_class of an empty vector"):
         predicted_class([])
-
-
-def test_docstring_examples_hold():
-    assert doctest.testmod(tinygrad_bp.metrics).failed == 0

@@ -2,9 +2,8 @@
 
 import doctest
 import re
-from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+from helpers import README
 
 
 def test_every_python_session_in_the_readme_holds(tmp_path, monkeypatch):

@@ -136,3 +136,11 @@ def test_every_operation_on_floats_gives_the_engine_number_bit_for_bit(op, build
     node = build(*map(Value, xs))
     operands = xs + ([node.const] if OPS[op].folded else [])
     assert on_floats(OPS[op])(*operands) == node.data
+
+
+def test_the_tables_docstring_examples_hold():
+    import doctest
+
+    import tinygrad_bp.ops
+    result = doctest.testmod(tinygrad_bp.ops)
+    assert result.attempted > 0 and result.failed == 0

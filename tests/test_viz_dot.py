@@ -14,7 +14,7 @@ from tinygrad_bp.viz import GraphTooLarge, draw_dot, layout_cost
 from tinygrad_bp.viz.dot import MAX_SPAN
 from tinygrad_bp.viz.clusters import cluster_order, layer_title, neuron_clusters
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def readme_graph(backward=True):

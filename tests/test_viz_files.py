@@ -14,8 +14,8 @@ import pytest
 from tinygrad_bp.viz import render, write_file
 from tinygrad_bp.viz.files import check_writable
 
-from conftest import ROOT
-from renderers import ends_soon, hanging_renderer, pure  # noqa: F401  (fixture)
+from helpers import ROOT
+from renderers import ends_soon, hanging_renderer
 from test_viz_dot import readme_graph
 
 

@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 from tinygrad_bp.engine import Value
 from tinygrad_bp.viz import draw_dot, run_renderer
 
-from renderers import renderer  # noqa: F401  (fixture)
-
-SVG = "{http://www.w3.org/2000/svg}"
+from helpers import SVG
 
 
 def custom(text):

@@ -9,15 +9,15 @@ import pytest
 
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.engine import Value, count_paths, trace
+from tinygrad_bp.errors import BPTypeError
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.viz import (MAX_WEIGHTS, ComputationGraph, GraphTooLarge, draw_dot,
                              draw_network, render)
 from tinygrad_bp.viz.dot import HIGHLIGHT
 
+from helpers import SVG
 from renderers import need_dot, need_pure
-
-SVG = "{http://www.w3.org/2000/svg}"
 STATEMENT = re.compile(r'^\s*(\w+)(?:\s*->\s*(\w+))?\s*\[(.*)\]\s*$')
 ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 
@@ -413,6 +413,13 @@ def test_a_bad_rankdir_is_refused():
         draw_network(net, rankdir="up")
 
 
+def test_a_rankdir_not_a_str_is_a_type_error():
+    net, _, _, _ = article()
+    with pytest.raises(BPTypeError, match="rankdir must be a str, one of LR, RL, TB, BT; got "
+                                          "list"):
+        draw_network(net, rankdir=["LR"])
+
+
 def test_a_network_too_large_is_refused_with_its_size_and_the_override():
     net = MLP(10, [10, 5], seed=0)                   # 100 + 50 weights
     assert MAX_WEIGHTS < 150
@@ -561,6 +568,54 @@ def test_a_parameter_label_with_quotes_and_backslashes_draws_as_itself(which):
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert f'w"1\\N = {net.parameters()[0].data:.4g}' in texts
     assert 'highlighted: 1 neuron-level path from w"1\\N to the outputs' in texts
+
+
+# A user's text, and what a picture shows of it: a control character as its escape.
+AWKWARD_LABELS = [("w&1", "w&1"), ("w\x011", "w\\x011"), ("<b>x</b>", "<b>x</b>"),
+                  ("ends\\", "ends\\"), ("\\N", "\\N"), ("&amp;", "&amp;")]
+
+
+def dot_string(quoted):
+    """What Graphviz reads in a quoted DOT string: `\\\\` is `\\`, `\\"` is `"`, `\\n` a line
+    break, and `&amp;` is `&`; any other escape or character reference would not be the text."""
+    assert quoted.startswith('"') and quoted.endswith('"'), quoted
+    escapes = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+    text = re.sub(r"\\.", lambda m: escapes[m.group()], quoted[1:-1])
+    assert not re.search(r"&(?!amp;)", text), text
+    return text.replace("&amp;", "&")
+
+
+def awkward_network(text):
+    """A 2 → 1 network whose first weight is labelled `text` and its bias `b` + `text`."""
+    net = MLP(2, [1], seed=0)
+    net.parameters()[0].label = text
+    net.parameters()[-1].label = "b" + text
+    return net
+
+
+@pytest.mark.parametrize("text, shown", AWKWARD_LABELS)
+def test_a_parameter_label_draws_as_itself_in_the_dot_source(text, shown):
+    net = awkward_network(text)
+    w, b = net.parameters()[0], net.parameters()[-1]
+    source = draw_network(net, [1.0, 2.0], highlight=text).source
+    label, = re.findall(r'x1 -> o1 \[.*?label=("(?:[^"\\]|\\.)*")', source)
+    assert dot_string(label) == f"{shown} = {w.data:.4g}"
+    circle, = re.findall(r'^\s*o1 \[.*?label=("(?:[^"\\]|\\.)*")', source, re.M)
+    assert dot_string(circle).split("\n")[1] == f"b{shown} = {b.data:.4g}"
+    caption, = re.findall(r'^\s*label=("(?:[^"\\]|\\.)*")', source, re.M)
+    assert dot_string(caption) == f"highlighted: 1 neuron-level path from {shown} to the outputs"
+
+
+@pytest.mark.parametrize("text, shown", AWKWARD_LABELS)
+@pytest.mark.parametrize("which", RENDERERS)
+def test_a_parameter_label_draws_as_itself_in_well_formed_svg(which, text, shown):
+    path = renderer(which)
+    net = awkward_network(text)
+    w, b = net.parameters()[0], net.parameters()[-1]
+    svg = run_svg(draw_network(net, [1.0, 2.0], highlight=text), path)   # well-formed XML
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert f"{shown} = {w.data:.4g}" in texts and f"b{shown} = {b.data:.4g}" in texts
+    assert f"highlighted: 1 neuron-level path from {shown} to the outputs" in texts
 
 
 def curve_points(d):

@@ -16,12 +16,9 @@ from tinygrad_bp.viz import (DEFAULT_TIMEOUT, ENV_VAR, TIMEOUT_ENV_VAR, FormatUn
                             find_renderer, render, render_timeout, run_renderer)
 from tinygrad_bp.viz.renderer import STDERR_SHOWN
 
-from conftest import ROOT
-from renderers import (debian_dot, ends_soon, fake_executable, hanging_renderer,  # noqa: F401
-                       pure, renderer)
+from helpers import ROOT, SVG
+from renderers import ends_soon, fake_executable, hanging_renderer
 from test_viz_dot import article_cost, readme_graph
-
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 def svg_nodes(path):

@@ -9,17 +9,21 @@
 Modules: `engine` (Value, trace, backward), `nn` (Neuron, Layer, MLP, the article's
 network), `losses` and `metrics`, `optim` and `train` (mini-batch SGD), `backprop` (the
 four equations with plain floats), `checking` (gradients checked and explained),
-`compiler` (trace once, replay fast), `demo` and `cli`.
+`compiler` (trace once, replay fast), `demo` and `cli`. Every error it raises derives
+from `TinygradBPError` (module `errors`) and from the built-in error that says what went
+wrong (TypeError for a wrong type, ValueError for a wrong value).
 """
 
 from tinygrad_bp.compiler import compile
 from tinygrad_bp.engine import Value, count_paths, edges, trace
-from tinygrad_bp.checking import (check, explain, grad, gradcheck, numerical_grad,
+from tinygrad_bp.errors import TinygradBPError
+from tinygrad_bp.checking import (check, explain, grad, gradcheck, hessian, numerical_grad,
                                   value_and_grad)
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, article_network
 
 __version__ = "0.1.0"
 __all__ = ["Value", "trace", "edges", "count_paths", "compile",
-           "grad", "value_and_grad", "numerical_grad", "gradcheck", "explain", "check",
-           "MLP", "article_network", "mse", "binary_cross_entropy", "__version__"]
+           "grad", "value_and_grad", "hessian", "numerical_grad", "gradcheck", "explain",
+           "check", "MLP", "article_network", "mse", "binary_cross_entropy", "TinygradBPError",
+           "__version__"]

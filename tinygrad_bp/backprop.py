@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, List, Sequence
 
+from tinygrad_bp.errors import BPOverflowError
 from tinygrad_bp.layout import Matrix, floats, layer_sizes
 
 Vector = List[float]
@@ -79,7 +80,7 @@ def backprop(weights: Sequence[Matrix], biases: Sequence[Sequence[float]],
     for w, b in zip(weights, biases):
         z = [_dot(row, activations[-1]) + b_j for row, b_j in zip(w, b)]
         if not all(map(math.isfinite, z)):
-            raise OverflowError(f"z of layer {len(zs) + 1} overflows a float: {_fmt(z)}")
+            raise BPOverflowError(f"z of layer {len(zs) + 1} overflows a float: {_fmt(z)}")
         zs.append(z)
         activations.append([sigmoid(z_j) for z_j in z])
 

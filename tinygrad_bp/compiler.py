@@ -16,8 +16,8 @@ it once with Python's builtin `compile()`:
 
 The replay returns the output and ∂out/∂(every argument), bit-for-bit what the eager
 engine gives for the same arguments: each node is regenerated from its rule in the
-table of operations (`tinygrad_bp.ops`), whose text the engine runs too, and the gradients accumulate edge by edge
-in the order of `Value.backward()`. Where the replay meets a number the graph cannot
+table of operations (`tinygrad_bp.ops`), whose text the engine runs too, and the
+gradients accumulate edge by edge in the order of `Value.backward()`. Where the replay meets a number the graph cannot
 take (a log of a negative number, a division by 0, an overflow), f is run eagerly on
 the same arguments instead: the engine raises its own error, naming the node.
 
@@ -37,6 +37,7 @@ import re
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from tinygrad_bp.engine import Value, describe, real_number, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.ops import MATH, Op
 
 Spec = Any      # None for a number, n for a flat list of n numbers, a tuple of Specs otherwise
@@ -66,10 +67,16 @@ def compile(f: Callable[..., Value], *example_args: Any) -> Compiled:
     `out` is f's value as a float and `grads` holds ∂out/∂argument for every argument,
     shaped like it (a float for a number, a list for a list).
 
+    `f` may call `grad` on its Values: the gradient is itself a graph of built-in
+    operations, so it compiles like any other, and the replay's `grads` are then second
+    derivatives (`compile(lambda x: grad(g)(x), 0.5)` gives g'(x) and g''(x)).
+
     Raises ValueError when `f`'s graph has a node compile cannot regenerate (a custom
     op) or a leaf that is not one of the arguments (a Value captured from outside:
     pass it in as an argument so that the replay reads its current value).
     """
+    if not callable(f):
+        raise BPTypeError(f"compile needs a function of Values, got {type(f).__name__} {f!r}")
     specs = tuple(_spec(arg, f"argument {i}") for i, arg in enumerate(example_args))
     leaves = _leaf_args(example_args, specs)
     flat = _flatten_leaves(leaves, specs)
@@ -122,14 +129,14 @@ class Compiled:
         self._flatten(args)
         out, flat = self._run_eagerly(args)
         if _generate(trace(out), flat) != self.source:
-            raise ValueError(f"{self._name()}: f builds a different graph at these arguments "
-                             f"than at the example it was compiled with (Python control flow "
-                             f"on values is frozen at trace time): compile again, or run eagerly")
+            raise BPValueError(f"{self._name()}: f builds a different graph at these arguments "
+                               f"than at the example it was compiled with (Python control flow "
+                               f"on values is frozen at trace time): compile again, or run eagerly")
 
     def _flatten(self, args: Sequence[Any]) -> List[Any]:
         if len(args) != len(self._specs):
-            raise TypeError(f"{self._name()} was compiled for {len(self._specs)} arguments, "
-                            f"got {len(args)}")
+            raise BPTypeError(f"{self._name()} was compiled for {len(self._specs)} arguments, "
+                              f"got {len(args)}")
         flat: List[Any] = []
         for i, (arg, spec) in enumerate(zip(args, self._specs)):
             # NOTE: a number or a flat list of the right length, the common case, is taken
@@ -163,8 +170,8 @@ class Compiled:
 
 def _output(out: Any) -> Value:
     if not isinstance(out, Value):
-        raise TypeError(f"compile needs f to return one Value (the output to differentiate), "
-                        f"got {type(out).__name__}")
+        raise BPTypeError(f"compile needs f to return one Value (the output to differentiate), "
+                          f"got {type(out).__name__}")
     return out
 
 
@@ -184,15 +191,16 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
     for k, node in enumerate(nodes):
         if not node.parents:
             if node not in arguments:
-                raise ValueError(f"cannot compile: the leaf {describe(node)} is not one of f's "
-                                 f"arguments; pass it in as an argument (a Value captured "
-                                 f"from outside f would be frozen), or use a plain number "
-                                 f"for a constant")
+                raise BPValueError(f"cannot compile: the leaf {describe(node)} is not one of f's "
+                                   f"arguments; pass it in as an argument (a Value captured "
+                                   f"from outside f would be frozen), or use a plain number "
+                                   f"for a constant")
             continue
         op = _rule(node)
         for statement in op.forward.split("; "):
             target, expression = statement.split(" = ")
-            lines.append(f"    {_fill(target, node, k, index)} = {_fill(expression, node, k, index)}"
+            lines.append(f"    {_fill(target, node, k, index)} = "
+                         f"{_fill(expression, node, k, index)}"
                          + (f"  # {node.label!r}" if node.label and target == "out" else ""))
         if op.absorbs:
             checked.update((f"v{index[parent]}", None) for parent in node.parents)
@@ -220,7 +228,7 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
     # added to 0.0: that can only turn an exact 0.0 into -0.0 (0.0 + -0.0 is 0.0), and
     # signs of zero never change a magnitude in sums and products. So every gradient
     # has its bits except perhaps the sign of a zero, which 0.0 + g restores for the
-    # gradients returned. (One add fewer per node: the MLP replay ran ~35% faster.)
+    # gradients returned, and the replay does one add fewer per node.
     grads = ", ".join(f"0.0 + g{index[leaf]}" if leaf in index else "0.0" for leaf in flat)
     lines.append(f"    grads = ({grads},)")
     # NOTE: fsum is nan or ±inf if any term is; it can also overflow from finite terms
@@ -235,9 +243,10 @@ def _generate(nodes: List[Value], flat: List[Value]) -> str:
 def _rule(node: Value) -> Op:
     """`node`'s record in the table of operations, or an error for a custom op."""
     if node.kind is None:
-        raise ValueError(f"cannot compile node {describe(node)}: compile regenerates every node "
-                         f"from its op, and {node.op!r} with {len(node.parents)} parent(s) is not "
-                         f"a built-in operation; write f with built-in operations only")
+        raise BPValueError(f"cannot compile node {describe(node)}: compile regenerates every "
+                           f"node from its op, and {node.op!r} with {len(node.parents)} "
+                           f"parent(s) is not a built-in operation; write f with built-in "
+                           f"operations only")
     return node.kind
 
 
@@ -265,9 +274,9 @@ def _check_against_eager(compiled: Compiled, out: Value, flat: List[Value]) -> N
     except (ArithmeticError, ValueError, TypeError):
         same = False
     if not same:
-        raise ValueError(f"cannot compile: the graph has a node whose op does not match its "
-                         f"data or local_grads (changed after the node was built?); the "
-                         f"replay would not reproduce f")
+        raise BPValueError("cannot compile: the graph has a node whose op does not match its "
+                           "data or local_grads (changed after the node was built?); the "
+                           "replay would not reproduce f")
 
 
 # --- arguments: numbers and nested lists of numbers, flattened in order
@@ -308,9 +317,11 @@ def _flatten(x: Any, spec: Spec, flat: List[Any], where: str) -> None:
         return
     length = spec if isinstance(spec, int) else len(spec)
     if not isinstance(x, (list, tuple)) or len(x) != length:
-        got = f"a list of {len(x)}" if isinstance(x, (list, tuple)) else type(x).__name__
-        raise ValueError(f"{where} must be a list of {length}, like the example it was "
-                         f"compiled with, got {got}")
+        is_list = isinstance(x, (list, tuple))
+        got = f"a list of {len(x)}" if is_list else type(x).__name__
+        raise (BPValueError if is_list else BPTypeError)(
+            f"{where} must be a list of {length}, like the example it was compiled with, "
+            f"got {got}")
     if isinstance(spec, int):
         flat.extend(x)
     else:

@@ -12,6 +12,8 @@ import math
 import random
 from typing import List, NamedTuple
 
+from tinygrad_bp.layout import positive_int
+
 CENTRES = ((-1.0, -1.0), (1.0, 1.0))
 RADIUS = 1.0
 
@@ -32,8 +34,7 @@ def two_clouds(n: int = 100, seed: int = 0) -> List[Sample]:
         >>> [s.y for s in data]
         [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (a number of samples), got {n!r}")
+    positive_int(n, "n (a number of samples)")
     rng = random.Random(seed)
     samples = []
     for i in range(n):

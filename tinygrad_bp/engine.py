@@ -39,6 +39,8 @@ import weakref
 from numbers import Real
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from tinygrad_bp.errors import (BPOverflowError, BPTypeError, BPValueError, BPZeroDivisionError,
+                                TinygradBPError)
 from tinygrad_bp.ops import MATH, OPS, Op, number_text
 
 Number = Union[int, float]
@@ -67,7 +69,7 @@ class Value:
     def __init__(self, data: Number, label: str = "", *, parents: Iterable[Value] = (),
                  local_grads: Iterable[Number] = (), op: str = "") -> None:
         # NOTE: a leaf of a finite float, the common case, passes the checks below in a
-        # few comparisons instead of their calls: Value(x) was 1.66 µs, most of it there.
+        # few comparisons instead of their calls, which were most of the cost of Value(x).
         if (type(data) is float and -_MAX <= data <= _MAX and type(label) is str
                 and op == "" and parents == () and local_grads == ()):
             self._data = data
@@ -85,12 +87,12 @@ class Value:
         local_grads = tuple(real_number(g, "local_grads entry", label)
                             for g in _tuple(local_grads, "local_grads", self))
         if not all(isinstance(p, Value) for p in parents):
-            raise TypeError(f"parents of {describe(self)} must all be Values, got "
-                            f"{[type(p).__name__ for p in parents]}")
+            raise BPTypeError(f"parents of {describe(self)} must all be Values, got "
+                              f"{[type(p).__name__ for p in parents]}")
         if len(parents) != len(local_grads):
-            raise ValueError(f"{describe(self)} has {len(parents)} parents but "
-                             f"{len(local_grads)} local_grads: give one local "
-                             f"derivative per parent")
+            raise BPValueError(f"{describe(self)} has {len(parents)} parents but "
+                               f"{len(local_grads)} local_grads: give one local "
+                               f"derivative per parent")
         self._op = self._op or ("custom" if parents else "")
         _set_edges(self, parents, local_grads)
 
@@ -192,9 +194,9 @@ class Value:
                 if node._p0 is None:            # a leaf
                     node.grad += grad
                     if not _isfinite(node.grad):
-                        raise OverflowError(f"∂{describe(self)}/∂{describe(node)} is "
-                                            f"{node.grad}: the gradient overflowed a float in "
-                                            f"backward()")
+                        raise BPOverflowError(f"∂{describe(self)}/∂{describe(node)} is "
+                                              f"{node.grad}: the gradient overflowed a float in "
+                                              f"backward()")
         except BaseException:
             for node, grad in zip(nodes, held):
                 node.grad = grad
@@ -244,6 +246,7 @@ class Value:
 
 
 Operand = Union[Value, int, float]
+Gradient = Union[Value, float]      # with create_graph: a Value, or a number where constant
 
 
 def trace(root: Value) -> List[Value]:
@@ -298,7 +301,7 @@ def describe(node: Value) -> str:
     return repr(node)
 
 
-class LabelError(LookupError, ValueError):
+class LabelError(TinygradBPError, LookupError, ValueError):
     """A label that names no node, or several nodes, of a graph; or a Value not in it."""
 
 
@@ -325,11 +328,13 @@ def find(root: Value, keys: Sequence[Union[Value, str]],
             (found if key in members else foreign).append(key)
         elif isinstance(key, str):
             matches = by_label.get(key, [])
-            (found if len(matches) == 1 else ambiguous if matches else unknown).append(
-                matches[0] if len(matches) == 1 else key)
+            if len(matches) == 1:
+                found.append(matches[0])
+            else:
+                (ambiguous if matches else unknown).append(key)
         else:
-            raise TypeError(f"a node is named by its label (str) or given as a Value, got "
-                            f"{type(key).__name__} {key!r}")
+            raise BPTypeError(f"a node is named by its label (str) or given as a Value, got "
+                              f"{type(key).__name__} {key!r}")
     problems = []
     if unknown:
         problems.append(f"no node labelled {', '.join(map(repr, unknown))} in the graph of "
@@ -350,7 +355,7 @@ def _short(node: Value) -> str:
     return node.label or describe(node)
 
 
-def gradients(root: Value) -> Dict[Value, float]:
+def gradients(root: Value, create_graph: bool = False) -> Dict[Value, Gradient]:
     """∂root/∂v for every node v of the graph that ends at `root` (∂root/∂root = 1).
 
     The same chain rule, in the same order, as `backward()`, whose numbers these are;
@@ -360,7 +365,20 @@ def gradients(root: Value) -> Dict[Value, float]:
         >>> x = Value(3.0, label="x"); y = x * x
         >>> gradients(y)[x], x.grad
         (6.0, 0.0)
+
+    With `create_graph=True` each local derivative ∂u/∂v is taken from the table's
+    differentiable rule (`tinygrad_bp.ops.Op.derivative`) instead of the float stored on
+    the node, so every gradient is a `Value` built with engine operations, whose graph
+    can be differentiated again; or a plain number where it is constant (∂(3x)/∂x = 3,
+    and 0 where nothing reaches v). A custom operation, whose local derivatives are
+    only numbers, is a ValueError naming it.
+
+        >>> slope = gradients(y, create_graph=True)[x]      # 2x, as a graph
+        >>> slope.data, gradients(slope)[x]                 # and its derivative, 2
+        (6.0, 2.0)
     """
+    if create_graph:
+        return _differentiable_chain_rule(root)
     nodes = trace(root)
     held = [node.grad for node in nodes]
     try:
@@ -369,6 +387,43 @@ def gradients(root: Value) -> Dict[Value, float]:
     finally:
         for node, grad in zip(nodes, held):
             node.grad = grad
+
+
+def _differentiable_chain_rule(root: Value) -> Dict[Value, Gradient]:
+    """`gradients(root, create_graph=True)`: the chain rule summed with engine operations."""
+    nodes = trace(root)
+    found: Dict[Value, Gradient] = {root: 1.0}
+    for node in reversed(nodes):
+        upstream = found.get(node)
+        if upstream is None or not node.parents:
+            continue
+        kind = node.kind
+        if kind is None:
+            raise BPValueError(f"{describe(node)} is a custom operation ({node.op!r}): its "
+                               f"local derivatives are numbers, which cannot be differentiated "
+                               f"again; build it from the engine's operations for higher "
+                               f"derivatives")
+        for parent, local in zip(node.parents, kind.derivative(node.parents, node, node.const)):
+            term = _times(local, upstream)
+            if term is not None:
+                held = found.get(parent)
+                found[parent] = term if held is None else held + term
+    return {node: found.get(node, 0.0) for node in nodes}
+
+
+def _times(local: Gradient, upstream: Gradient) -> Optional[Gradient]:
+    """local · upstream, with no node for a factor ±1 and None for a constant 0."""
+    # NOTE: only plain numbers are tested: a Value whose data is 0 or 1 by chance still
+    # has a derivative of its own, which the product must keep.
+    for a, b in ((local, upstream), (upstream, local)):
+        if not isinstance(a, Value):
+            if a == 0.0:
+                return None
+            if a == 1.0:
+                return b
+            if a == -1.0:
+                return -b
+    return local * upstream
 
 
 def _chain_rule(nodes: List[Value]) -> None:
@@ -503,29 +558,29 @@ def _rebuild_after(ancestors: list, *state: object) -> Value:
 def _overflow(data: float, operands: tuple, local_grads: tuple, op: Op,
               c: Optional[float]) -> None:
     names = ", ".join(describe(p) for p in operands)
-    raise OverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
-                        f"local derivatives {local_grads}")
+    raise BPOverflowError(f"{op.text(c)!r} of {names} overflows a float: value {data}, "
+                          f"local derivatives {local_grads}")
 
 
 def real_number(x: object, what: str, label: str = "") -> float:
     """`x` as a finite float, or a TypeError/ValueError that says what was wrong."""
     where = f" (label {label!r})" if label else ""
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what}{where} must be a real number (int or float), "
-                        f"got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"{what}{where} must be a real number (int or float), "
+                          f"got {type(x).__name__} {x!r}")
     try:
         x = float(x)
     except OverflowError:   # NOTE: an int or Fraction beyond ±1.8e308 has no float
-        raise ValueError(f"{what}{where} must be finite as a float, got a "
-                         f"{type(x).__name__} too large for one") from None
+        raise BPValueError(f"{what}{where} must be finite as a float, got a "
+                           f"{type(x).__name__} too large for one") from None
     if not math.isfinite(x):
-        raise ValueError(f"{what}{where} must be finite, got {x}")
+        raise BPValueError(f"{what}{where} must be finite, got {x}")
     return x
 
 
 def _text(x: object, what: str) -> str:
     if not isinstance(x, str):
-        raise TypeError(f"{what} must be a str, got {type(x).__name__} {x!r}")
+        raise BPTypeError(f"{what} must be a str, got {type(x).__name__} {x!r}")
     return x
 
 
@@ -534,14 +589,14 @@ def _tuple(items: object, what: str, node: Value) -> tuple:
     try:
         return tuple(items)
     except TypeError:
-        raise TypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
-                        f"parent, got {type(items).__name__}") from None
+        raise BPTypeError(f"{what} of {describe(node)} must be a tuple with one entry per "
+                          f"parent, got {type(items).__name__}") from None
 
 
 def _constant(x: object, node: Value) -> float:
     """A number combined with `node`, checked like a leaf's data."""
-    # NOTE: the message names the node, and formatting it cost more than the whole
-    # operation (a · 0.37 took 3.6× longer): the common case returns before it is built.
+    # NOTE: the message names the node, and formatting it costs more than the whole
+    # operation: the common case returns before it is built.
     if type(x) is int and -_MAX_INT <= x <= _MAX_INT:
         x = float(x)
     if type(x) is float and _isfinite(x):
@@ -552,7 +607,8 @@ def _constant(x: object, node: Value) -> float:
 def _nonzero(x: float, node: Value, doing: str, c: float = 0.0) -> float:
     """`x`, or a ZeroDivisionError naming `node`; `doing` shows the number `c` at {}."""
     if x == 0.0:
-        raise ZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: it is 0")
+        raise BPZeroDivisionError(f"cannot {doing.format(number_text(c))} {describe(node)}: "
+                                  f"it is 0")
     return x
 
 
@@ -566,19 +622,20 @@ def _power(base: float, exponent: float, left: Operand, right: Operand,
     try:
         out = base ** exponent
     except ZeroDivisionError:
-        raise ZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
-                                f"negative power") from None
+        raise BPZeroDivisionError(f"{what}{_written(left, right)}: 0 cannot be raised to a "
+                                  f"negative power") from None
     except OverflowError:
-        raise OverflowError(f"{what}{_written(left, right)} overflows a float") from None
+        raise BPOverflowError(f"{what}{_written(left, right)} overflows a float") from None
     if isinstance(out, complex):
-        raise ValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
-                         f"power is not a real number")
+        raise BPValueError(f"{what}{_written(left, right)}: a negative base to a non-integer "
+                           f"power is not a real number")
     return out
 
 
 def _written(left: Operand, right: Operand) -> str:
     """A power as error messages show it: `'x' (data=2) ** 3`."""
-    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x) for x in (left, right))
+    return " ** ".join(describe(x) if isinstance(x, Value) else number_text(x)
+                       for x in (left, right))
 
 
 # --- domain checks: the errors a rule's arithmetic would otherwise hide or misname
@@ -588,7 +645,7 @@ def _divide_by_value(a: Value, b: Value) -> None:
 
 
 def _divide_by_number(a: Value, c: float) -> None:
-    raise ZeroDivisionError(f"division of {describe(a)} by the number 0")
+    raise BPZeroDivisionError(f"division of {describe(a)} by the number 0")
 
 
 def _divide_number(a: Value, c: float) -> None:
@@ -597,8 +654,8 @@ def _divide_number(a: Value, c: float) -> None:
 
 def _value_power(a: Value, b: Value) -> None:
     if a.data <= 0.0:
-        raise ValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
-                         f"base (its derivative involves ln of the base)")
+        raise BPValueError(f"{describe(a)} ** {describe(b)}: a Value exponent needs a positive "
+                           f"base (its derivative involves ln of the base)")
     _power(a.data, b.data, a, b)
     _power(a.data, b.data - 1.0, a, b, "the derivative of ")
 
@@ -608,24 +665,25 @@ def _number_power(a: Value, n: float) -> None:      # a ** n: n·a^(n-1)
     if n == 0.0:
         return
     if a.data == 0.0 and n < 1.0:
-        raise ZeroDivisionError(f"{_written(a, n)}: the derivative n·x^(n-1) is infinite "
-                                f"at x = 0")
+        raise BPZeroDivisionError(f"{_written(a, n)}: the derivative n·x^(n-1) is infinite "
+                                  f"at x = 0")
     _power(a.data, n - 1.0, a, n, "the derivative of ")
 
 
 def _power_of_number(a: Value, c: float) -> None:    # c ** a
     if c <= 0.0:
-        raise ValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
-                         f"base (its derivative involves ln of the base)")
+        raise BPValueError(f"{number_text(c)} ** {describe(a)}: a Value exponent needs a positive "
+                           f"base (its derivative involves ln of the base)")
     _power(c, a.data, c, a)
 
 
 def _exp_overflow(a: Value) -> None:
-    raise OverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for x < 709.78")
+    raise BPOverflowError(f"exp({describe(a)}) overflows a float: exp is finite only for "
+                          f"x < 709.78")
 
 
 def _log_domain(a: Value) -> None:
-    raise ValueError(f"log({describe(a)}): log is defined only for x > 0")
+    raise BPValueError(f"log({describe(a)}): log is defined only for x > 0")
 
 
 # For each operation with a domain: when to call its check (over a, b, c), and the check.

@@ -28,12 +28,19 @@ import ast
 import keyword
 import math
 import operator
+import sys
 import unicodedata
 import warnings
-from typing import Dict, List, Mapping, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 from tinygrad_bp.engine import Value
-from tinygrad_bp.ops import FUNCTIONS
+from tinygrad_bp.errors import (BPOverflowError, BPTypeError, BPValueError, BPZeroDivisionError,
+                                 TinygradBPError)
+from tinygrad_bp.ops import FUNCTIONS, MATH, OPS
+
+# The longest text `parse` and `parse_bindings` read: 100,000 characters hold a sum of
+# 10,000 variables, and Python's parser takes a few hundredths of a second on them.
+MAX_LENGTH = 100_000
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -57,7 +64,7 @@ _CONSTRUCTS = {
 Operand = Union[Value, float]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(BPValueError):
     """An expression or binding that is not allowed, with the 1-based `column` of the fault."""
 
     def __init__(self, message: str, column: int) -> None:
@@ -66,7 +73,11 @@ class ExpressionError(ValueError):
         self.column = column
 
 
-class BindingError(ValueError):
+class _Refused(TinygradBPError):
+    """A construct that is not allowed; `_checked_nodes` adds its column."""
+
+
+class BindingError(BPValueError):
     """Variables and bindings that do not match: a variable without a value, or the reverse."""
 
 
@@ -76,10 +87,7 @@ class Expression:
     def __init__(self, text: str, nodes: List[ast.expr]) -> None:
         self.text = text
         self._nodes = nodes             # checked syntax nodes, root first, each before its operands
-        names: List[str] = []
-        for node in nodes:
-            if isinstance(node, ast.Name) and node.id not in names:
-                names.append(node.id)
+        names = dict.fromkeys(node.id for node in nodes if isinstance(node, ast.Name))
         self.variables: Tuple[str, ...] = tuple(names)
 
     def evaluate(self, values: Mapping[str, Value]) -> Value:
@@ -98,10 +106,13 @@ class Expression:
         return root if isinstance(root, Value) else Value(root)
 
     def _check_bound(self, names: Mapping[str, object]) -> None:
+        if not isinstance(names, Mapping):
+            raise BPTypeError(f"the variables of {self.text!r} are given as a dict "
+                              f"{{name: value}}, got {type(names).__name__} {names!r}")
         unbound = [name for name in self.variables if name not in names]
         if unbound:
-            raise BindingError(f"no value for {', '.join(unbound)} in {self.text!r}: "
-                               f"give one as {unbound[0]}=NUMBER")
+            raise BindingError(f"no value for {', '.join(map(spelled, unbound))} in "
+                               f"{self.text!r}: give one as {unbound[0]}=NUMBER")
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r}, variables={self.variables!r})"
@@ -111,9 +122,11 @@ def parse(text: str) -> Expression:
     """Parse `text` into an `Expression`, or raise `ExpressionError` saying what is not allowed.
 
     Precedence is Python's: `**` binds tighter than unary minus, so `-2**a` is `-(2**a)`.
+    A text longer than `MAX_LENGTH` characters is refused before it is parsed.
     """
     if not isinstance(text, str):
-        raise TypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+        raise BPTypeError(f"an expression must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "an expression")
     stripped = text.strip()
     # NOTE: the parser sees the stripped text; leading blanks shift every column.
     shift = len(text) - len(text.lstrip())
@@ -123,9 +136,14 @@ def parse(text: str) -> Expression:
         # NOTE: one printable line, so that columns mean what they say (and no NUL bytes).
         if not character.isprintable():
             raise ExpressionError(f"character {character!r} is not allowed", column)
+    limit = sys.getrecursionlimit()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)      # e.g. for `2(a)`: refused below
+            # NOTE: Python 3.11 builds the syntax tree of x0 + x1 + ... recursively, one level
+            # per term, under the recursion limit (a sum of 3,000 terms exceeds it); the
+            # tree is no deeper than the text is long, and the limit is restored at once.
+            sys.setrecursionlimit(max(limit, len(stripped) + 1000))
             tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
         detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
@@ -133,34 +151,36 @@ def parse(text: str) -> Expression:
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply for Python's parser", 1) \
             from None
+    finally:
+        sys.setrecursionlimit(limit)
     return Expression(text, _checked_nodes(tree, stripped, shift))
 
 
-def parse_bindings(text: str) -> Dict[str, float]:
+def parse_bindings(text: str, *, as_written: bool = False) -> Dict[str, Union[float, str]]:
     """`"a=2,b=-3"` as `{"a": 2.0, "b": -3.0}`; blanks around names and numbers are allowed,
-    and an empty text binds nothing.
+    and an empty text binds nothing. With `as_written=True` the numbers are kept as typed
+    (`{"a": "2", "b": "-3"}`), for grading a hand value to the digits it was given with.
 
     Raises `ExpressionError` (with the column of the faulty pair) for a pair without
     `=`, a name that is not a variable name, a value that is not a finite number, or
     a name bound twice.
     """
     if not isinstance(text, str):
-        raise TypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
-    bindings: Dict[str, float] = {}
+        raise BPTypeError(f"bindings must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "bindings")
+    bindings: Dict[str, Union[float, str]] = {}
     if not text.strip():
         return bindings
     column = 1
     for pair in text.split(","):
         name, equals, number = (part.strip() for part in pair.partition("="))
-        # NOTE: Python's parser reads a name in EXPR in NFKC form (full-width ａ is a):
-        # names bound here are read the same way, or they would never match.
-        name = unicodedata.normalize("NFKC", name)
+        name = variable_name(name)
         if not pair.strip():
             raise ExpressionError("empty binding: remove the extra comma", column)
         if not equals:
             raise ExpressionError(f"{pair.strip()!r} is not of the form name=number", column)
-        if not name.isidentifier() or name in FUNCTIONS or keyword.iskeyword(name):
-            raise ExpressionError(f"{name!r} is not a variable name", column)
+        if not _is_variable_name(name):
+            raise ExpressionError(f"{spelled(name)} is not a variable name", column)
         if name in bindings:
             raise ExpressionError(f"{name!r} is bound twice", column)
         try:
@@ -170,9 +190,52 @@ def parse_bindings(text: str) -> Dict[str, float]:
                 from None
         if not math.isfinite(value):
             raise ExpressionError(f"{name}={number}: the value must be finite", column)
-        bindings[name] = value
+        bindings[name] = number if as_written else value
         column += len(pair) + 1
     return bindings
+
+
+def parse_names(text: str) -> List[str]:
+    """`"x, y"` as `["x", "y"]`: variable names (in NFKC form, see `variable_name`) separated
+    by commas, each kept once, in order; an empty text names none.
+
+    Raises `ExpressionError`, with the column of the faulty name, for an empty name or
+    one that is not a variable name.
+    """
+    if not isinstance(text, str):
+        raise BPTypeError(f"names must be a str, got {type(text).__name__} {text!r}")
+    _check_length(text, "names")
+    names: List[str] = []
+    if not text.strip():
+        return names
+    column = 1
+    for part in text.split(","):
+        name = variable_name(part.strip())
+        if not name:
+            raise ExpressionError("empty name: remove the extra comma", column)
+        if not _is_variable_name(name):
+            raise ExpressionError(f"{spelled(name)} is not a variable name", column)
+        if name not in names:
+            names.append(name)
+        column += len(part) + 1
+    return names
+
+
+def variable_name(text: str) -> str:
+    """`text` as Python reads a name in EXPR: in NFKC form, so full-width `ｘ` is `x`.
+
+    Names given outside the expression (--at, --wrt, --expect) go through this too, or
+    they would never match the expression's.
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
+def spelled(name: str) -> str:
+    """`name` quoted for a message, with the code point and Unicode name of each non-ASCII
+    character, so that a look-alike shows itself: `'х' (U+0445 CYRILLIC SMALL LETTER HA)`."""
+    foreign = [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
+               for c in dict.fromkeys(name) if not c.isascii()]
+    return f"{name!r} ({', '.join(foreign)})" if foreign else repr(name)
 
 
 def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Value]:
@@ -184,11 +247,27 @@ def bind(expression: Expression, bindings: Mapping[str, float]) -> Dict[str, Val
         >>> bind(parse("a * b"), {"b": -3.0, "a": 2.0})
         {'a': Value(label='a', data=2, grad=0), 'b': Value(label='b', data=-3, grad=0)}
     """
+    if not isinstance(expression, Expression):
+        raise BPTypeError(f"bind needs an Expression (from parse), got "
+                          f"{type(expression).__name__} {expression!r}")
     expression._check_bound(bindings)
-    unused = [name for name in bindings if name not in expression.variables]
+    used = set(expression.variables)
+    unused = [name for name in bindings if name not in used]
     if unused:
-        raise BindingError(f"{', '.join(unused)} bound but not used in {expression.text!r}")
+        raise BindingError(f"{', '.join(map(spelled, unused))} bound but not used in "
+                           f"{expression.text!r} (its variables: "
+                           f"{', '.join(map(spelled, expression.variables)) or 'none'})")
     return {name: Value(bindings[name], label=name) for name in expression.variables}
+
+
+def _check_length(text: str, what: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"{what} of {len(text):,} characters is longer than the "
+                              f"{MAX_LENGTH:,} allowed", MAX_LENGTH + 1)
+
+
+def _is_variable_name(name: str) -> bool:
+    return name.isidentifier() and name not in FUNCTIONS and not keyword.iskeyword(name)
 
 
 def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
@@ -198,7 +277,11 @@ def _checked_nodes(tree: ast.expr, line: str, shift: int) -> List[ast.expr]:
     while stack:
         node = stack.pop()
         nodes.append(node)
-        stack.extend(reversed(_operands(node, line, shift)))
+        try:
+            operands = _operands(node, line, shift)
+        except _Refused as refused:         # NOTE: the column only now: it costs O(len(line))
+            raise ExpressionError(str(refused), _column(node, line) + shift) from None
+        stack.extend(reversed(operands))
     return nodes
 
 
@@ -221,54 +304,50 @@ def _column(node: ast.expr, line: str) -> int:
 
 
 def _operands(node: ast.expr, line: str, shift: int) -> List[ast.expr]:
-    """The operands of a whitelisted `node`; `ExpressionError` if `node` is not allowed."""
-    column = _column(node, line) + shift
+    """The operands of a whitelisted `node`; `_Refused` if `node` is not allowed."""
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"{type(node.value).__name__} literal {node.value!r} is not "
-                                  f"allowed: only numbers", column)
+            raise _Refused(f"{type(node.value).__name__} literal {node.value!r} is not "
+                                  f"allowed: only numbers")
         try:
             too_large = not math.isfinite(float(node.value))
         except OverflowError:               # NOTE: an int literal beyond ±1.8e308
             too_large = True
         if too_large:
-            raise ExpressionError("number too large for a float", column)
+            raise _Refused("number too large for a float")
         return []
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(x)", column)
+            raise _Refused(f"{node.id} is a function: call it as {node.id}(x)")
         return []
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
-            raise ExpressionError(f"operator {_SYMBOLS[type(node.op)]} is not allowed: "
-                                  f"only + - * / **", column)
+            raise _Refused(f"operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only + - * / **")
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARY:
-            raise ExpressionError(f"unary operator {_SYMBOLS[type(node.op)]} is not allowed: "
-                                  f"only - and +", column)
+            raise _Refused(f"unary operator {_SYMBOLS[type(node.op)]} is not allowed: "
+                                  f"only - and +")
         return [node.operand]
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             _checked_nodes(node.func, line, shift)      # name what is wrong inside, if anything
-            raise ExpressionError(f"only calls of {', '.join(FUNCTIONS)} by name are allowed",
-                                  column)
-        _check_call(node, column)
+            raise _Refused(f"only calls of {', '.join(FUNCTIONS)} by name are allowed")
+        _check_call(node)
         return [node.args[0]]
     construct = _CONSTRUCTS.get(type(node), type(node).__name__)
-    raise ExpressionError(f"{construct} is not allowed", column)
+    raise _Refused(f"{construct} is not allowed")
 
 
-def _check_call(node: ast.Call, column: int) -> None:
+def _check_call(node: ast.Call) -> None:
     name = node.func.id
     if name not in FUNCTIONS:
-        raise ExpressionError(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}",
-                              column)
+        raise _Refused(f"call of {name!r} is not allowed: only {', '.join(FUNCTIONS)}")
     if node.keywords:
-        raise ExpressionError(f"keyword argument in {name}(...) is not allowed", column)
+        raise _Refused(f"keyword argument in {name}(...) is not allowed")
     if len(node.args) != 1:
-        raise ExpressionError(f"{name} takes exactly one argument, got {len(node.args)}",
-                              column)
+        raise _Refused(f"{name} takes exactly one argument, got {len(node.args)}")
 
 
 def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
@@ -284,11 +363,51 @@ def _evaluate(node: ast.expr, result: Mapping[ast.expr, Operand],
     if isinstance(node, ast.BinOp):
         left, right = result[node.left], result[node.right]
         if not isinstance(left, Value) and not isinstance(right, Value):
-            # NOTE: numbers only: computed through a leaf so that 1/0 or (-8)**0.5 fail
-            # with the engine's messages, then folded back into a number.
-            return _BINARY[type(node.op)](Value(left), right).data
+            return _number(node, _BINARY[type(node.op)], left, right)
         return _BINARY[type(node.op)](left, right)
     argument = result[node.args[0]]             # a call: the only construct left
     if not isinstance(argument, Value):
-        argument = Value(argument)
+        return _number(node, _NUMBER_FUNCTIONS[node.func.id], argument)
     return getattr(argument, node.func.id)()
+
+
+def _on_floats(name: str) -> Callable[[float], float]:
+    """The function `name` of the table of operations over a float: its `forward` rule, the
+    text the engine runs, without the local derivatives."""
+    namespace: Dict[str, object] = dict(MATH)
+    body = "\n    ".join(OPS[name].forward.split("; "))
+    exec(f"def function(a):\n    {body}\n    return out", namespace)   # our table, not input
+    return namespace["function"]
+
+
+# NOTE: a part of numbers only is a number, not a node: no gradient flows through it, so
+# no derivative is taken there that could fail (log(1e-310) is finite, its derivative
+# 1/x is not; 0 ** 0.5 is 0, though x ** 0.5 has no derivative at 0).
+_NUMBER_FUNCTIONS = {name: _on_floats(name) for name in FUNCTIONS}
+
+
+def _number(node: ast.expr, operation: Callable[..., object], *operands: float) -> float:
+    """A part of numbers only, computed as a float; an error names the part."""
+    try:
+        out = operation(*operands)
+    except ZeroDivisionError:
+        raise BPZeroDivisionError(f"{_part(node)} divides by zero") from None
+    except OverflowError:
+        raise BPOverflowError(f"{_part(node)} overflows a float") from None
+    except ValueError:                          # math.log(x) for x <= 0
+        raise BPValueError(f"{_part(node)}: log is defined only for x > 0") from None
+    if isinstance(out, complex):
+        raise BPValueError(f"{_part(node)}: a negative number to a fractional power is not a "
+                         f"real number")
+    if not math.isfinite(out):
+        raise BPOverflowError(f"{_part(node)} overflows a float")
+    return out
+
+
+def _part(node: ast.expr) -> str:
+    """The text of a part of the expression, shortened to 60 characters."""
+    try:
+        text = ast.unparse(node)
+    except RecursionError:
+        text = "…"
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -16,7 +16,8 @@ import math
 from typing import List, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value, describe
-from tinygrad_bp.layout import floats, real
+from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import check_list, floats, real
 from tinygrad_bp.ops import OPS
 
 # NOTE: a probability that is not the output of a sigmoid node is clamped into
@@ -68,7 +69,7 @@ def binary_cross_entropy(outputs: Sequence[Operand], targets: Sequence[float]) -
     outputs, targets = _check_pair(outputs, targets, "binary_cross_entropy")
     for j, y in enumerate(targets):
         if not 0.0 <= y <= 1.0:
-            raise ValueError(f"binary_cross_entropy: targets[{j}] = {y} is not in [0, 1]")
+            raise BPValueError(f"binary_cross_entropy: targets[{j}] = {y} is not in [0, 1]")
     return _labelled(_total([_cross_entropy(a, y) for a, y in zip(outputs, targets)]))
 
 
@@ -79,12 +80,13 @@ def batch_cost(costs: Sequence[Value]) -> Value:
     them apart. By linearity ∂C/∂w = (1/m) Σ_x ∂C_x/∂w: one `backward()` of the batch
     cost gives every parameter the gradient averaged over the batch.
     """
+    check_list(costs, "batch_cost: costs", "the per-sample cost Values")
     if len(costs) == 0:
-        raise ValueError("batch_cost of no samples: give at least one per-sample cost")
+        raise BPValueError("batch_cost of no samples: give at least one per-sample cost")
     for i, c in enumerate(costs, start=1):
         if not isinstance(c, Value):
-            raise TypeError(f"batch_cost takes per-sample cost Values, got "
-                            f"{type(c).__name__} {c!r} at position {i}")
+            raise BPTypeError(f"batch_cost takes per-sample cost Values, got "
+                              f"{type(c).__name__} {c!r} at position {i}")
     for i, c in enumerate(costs, start=1):
         c.label = f"C_{i}"
     return _labelled(mean(costs))
@@ -104,8 +106,8 @@ def _cross_entropy(a: Value, y: float) -> Value:
         softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))     # ln(1 + e^z)
         return Value(softplus - y * z, parents=a.parents, local_grads=(a.data - y,), op="bce")
     if not 0.0 <= a.data <= 1.0:
-        raise ValueError(f"binary_cross_entropy: output {describe(a)} is not a probability "
-                         f"in [0, 1]")
+        raise BPValueError(f"binary_cross_entropy: output {describe(a)} is not a probability "
+                           f"in [0, 1]")
     clamped = min(max(a.data, EPSILON), 1.0 - EPSILON)
     if clamped != a.data:
         a = Value(clamped, parents=(a,), local_grads=(0.0,), op="clamp")
@@ -116,16 +118,19 @@ def _check_pair(outputs: Sequence[Operand], targets: Sequence[Operand], name: st
                 value_targets: bool = False) -> Tuple[List[Value], List[Operand]]:
     """Outputs as Values and targets as floats (or kept as Values, with `value_targets`),
     of the same non-zero length."""
+    check_list(outputs, f"{name}: outputs", "Values or numbers, one per output neuron")
+    if value_targets and isinstance(targets, (list, tuple)) and any(
+            isinstance(y, Value) for y in targets):
+        targets = [y if isinstance(y, Value) else real(y, f"targets[{j}]")
+                   for j, y in enumerate(targets)]
+    else:
+        targets = floats(targets, None, "targets")
     if len(outputs) == 0:
-        raise ValueError(f"{name}: no outputs given")
+        raise BPValueError(f"{name}: no outputs given")
     if len(outputs) != len(targets):
-        raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets; "
-                         f"give one target per output")
-    values = [a if isinstance(a, Value) else Value(a) for a in outputs]
-    if value_targets and any(isinstance(y, Value) for y in targets):
-        return values, [y if isinstance(y, Value) else real(y, f"targets[{j}]")
-                        for j, y in enumerate(targets)]
-    return values, floats(targets, len(targets), "targets")
+        raise BPValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets; "
+                           f"give one target per output")
+    return [a if isinstance(a, Value) else Value(a) for a in outputs], targets
 
 
 def _total(terms: Sequence[Operand]) -> Operand:

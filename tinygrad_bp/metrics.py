@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from tinygrad_bp.engine import Operand, Value
+from tinygrad_bp.errors import BPValueError
+from tinygrad_bp.layout import check_list, real
 
 
 def accuracy(outputs: Sequence[Sequence[Operand]], targets: Sequence[Sequence[float]]) -> float:
@@ -22,16 +24,20 @@ def accuracy(outputs: Sequence[Sequence[Operand]], targets: Sequence[Sequence[fl
         >>> accuracy([[0.9, 0.2], [0.4, 0.3], [0.1, 0.8]], [[1, 0], [0, 1], [0, 1]])
         0.6666666666666666
     """
+    check_list(outputs, "accuracy: outputs", "one output vector per sample")
+    check_list(targets, "accuracy: targets", "one target vector per sample")
     if len(outputs) == 0:
-        raise ValueError("accuracy of no samples: give at least one output")
+        raise BPValueError("accuracy of no samples: give at least one output")
     if len(outputs) != len(targets):
-        raise ValueError(f"accuracy: {len(outputs)} outputs but {len(targets)} targets; "
-                         f"give one target vector per sample")
+        raise BPValueError(f"accuracy: {len(outputs)} outputs but {len(targets)} targets; "
+                           f"give one target vector per sample")
     hits = 0
     for i, (output, target) in enumerate(zip(outputs, targets)):
+        check_list(output, f"accuracy: outputs[{i}]", "the output vector of a sample")
+        check_list(target, f"accuracy: targets[{i}]", "the target vector of a sample")
         if len(output) != len(target):
-            raise ValueError(f"accuracy: sample {i} has {len(output)} outputs but "
-                             f"{len(target)} targets")
+            raise BPValueError(f"accuracy: sample {i} has {len(output)} outputs but "
+                               f"{len(target)} targets")
         hits += predicted_class(output) == predicted_class(target)
     return hits / len(outputs)
 
@@ -43,9 +49,11 @@ def predicted_class(vector: Sequence[Operand]) -> int:
         >>> predicted_class([0.2, 0.7]), predicted_class([0.7])
         (1, 1)
     """
-    data = [v.data if isinstance(v, Value) else v for v in vector]
+    check_list(vector, "predicted_class: the vector", "Values or numbers")
+    data = [v.data if isinstance(v, Value) else real(v, f"predicted_class: entry {i}")
+            for i, v in enumerate(vector)]
     if len(data) == 0:
-        raise ValueError("predicted_class of an empty vector")
+        raise BPValueError("predicted_class of an empty vector")
     if len(data) == 1:
         # NOTE: an output of exactly 0.5 counts as class 1.
         return int(data[0] >= 0.5)

@@ -32,7 +32,8 @@ from numbers import Real
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Operand, Value
-from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, real
+from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import Matrix, check_length, floats, layer_sizes, positive_int, real
 from tinygrad_bp.ops import OPS, on_floats
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -68,11 +69,12 @@ class Neuron(Module):
 
     def __init__(self, weights: Sequence[float], bias: float, activation: str = "sigmoid",
                  name: str = "n") -> None:
+        weights = floats(weights, None, f"weights of neuron {name!r}")
         if len(weights) == 0:
-            raise ValueError(f"neuron {name!r} has no weights: give at least one input weight")
+            raise BPValueError(f"neuron {name!r} has no weights: give at least one input weight")
         self.name = name
         self.activation = _check_activation(activation)
-        self.w = [Value(w) for w in floats(weights, len(weights), f"weights of neuron {name!r}")]
+        self.w = [Value(w) for w in weights]
         self.b = Value(real(bias, f"bias of neuron {name!r}"))
         self._who = f"neuron {name!r}"
         _number_parameters([self])
@@ -146,12 +148,15 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "sigmoid",
                  output_activation: Optional[str] = None, seed: Optional[int] = None) -> None:
-        _check_size(nin, "nin")
-        if not isinstance(nouts, Sequence) or isinstance(nouts, str) or len(nouts) == 0:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, e.g. [3, 2]; "
-                             f"got {nouts!r}")
+        positive_int(nin, "nin (a number of inputs)")
+        if not isinstance(nouts, Sequence) or isinstance(nouts, str):
+            raise BPTypeError(f"nouts must be a list of layer sizes, e.g. [3, 2]; "
+                              f"got {type(nouts).__name__} {nouts!r}")
+        if len(nouts) == 0:
+            raise BPValueError("nouts must be a non-empty list of layer sizes, e.g. [3, 2]; "
+                               "got []")
         for l, n in enumerate(nouts):
-            _check_size(n, f"nouts[{l}]")
+            positive_int(n, f"nouts[{l}] (a number of neurons)")
         rng = random.Random(seed)
         sizes = [nin, *nouts]
         weights, biases = [], []
@@ -220,12 +225,12 @@ class MLP(Module):
         """
         values = list(values)
         if len(values) != len(self.parameters()):
-            raise ValueError(f"{self!r} has {len(self.parameters())} parameters, "
-                             f"got {len(values)} values")
+            raise BPValueError(f"{self!r} has {len(self.parameters())} parameters, "
+                               f"got {len(values)} values")
         for i, v in enumerate(values):
             if not isinstance(v, Value):
-                raise TypeError(f"parameter values must be Values, got "
-                                f"{type(v).__name__} {v!r} at position {i}")
+                raise BPTypeError(f"parameter values must be Values, got "
+                                  f"{type(v).__name__} {v!r} at position {i}")
         taken = iter(values)
         net = copy.copy(self)
         net.layers = [copy.copy(layer) for layer in self.layers]
@@ -329,8 +334,9 @@ def article_network(weights: Optional[Sequence[Matrix]] = None,
     net = MLP.from_weights(ARTICLE_WEIGHTS if weights is None else weights,
                            ARTICLE_BIASES if biases is None else biases)
     if net.sizes != [2, 3, 2]:
-        raise ValueError(f"article_network is the 2-3-2 network, but these weights give "
-                         f"{'-'.join(map(str, net.sizes))}: use MLP.from_weights for other shapes")
+        raise BPValueError(f"article_network is the 2-3-2 network, but these weights give "
+                           f"{'-'.join(map(str, net.sizes))}: use MLP.from_weights for "
+                           f"other shapes")
     x = floats(ARTICLE_X if x is None else x, 2, "x")
     y = floats(ARTICLE_Y if y is None else y, 2, "y")
     return ArticleNetwork(net, [Value(xk, f"x{k}") for k, xk in enumerate(x, start=1)], y)
@@ -339,22 +345,20 @@ def article_network(weights: Optional[Sequence[Matrix]] = None,
 # --- helpers
 
 def _check_activation(name: object) -> str:
+    allowed = ", ".join(repr(a) for a in ACTIVATIONS)
+    if not isinstance(name, str):
+        raise BPTypeError(f"an activation is named by a str, one of {allowed}; got "
+                          f"{type(name).__name__} {name!r}")
     if name not in ACTIVATIONS:
-        allowed = ", ".join(repr(a) for a in ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}: choose one of {allowed}")
+        raise BPValueError(f"unknown activation {name!r}: choose one of {allowed}")
     return name
-
-
-def _check_size(n: object, what: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive int (a number of neurons), got {n!r}")
 
 
 def _check_inputs(x: object, n: int, who: str) -> None:
     # NOTE: lists and tuples skip the (slow) abstract Sequence check: this runs per neuron.
     if not isinstance(x, (list, tuple)) and (isinstance(x, (Value, Real, str))
                                              or not isinstance(x, Sequence)):
-        raise TypeError(f"{who} takes a list of {n} inputs (numbers or Values), got {x!r}")
+        raise BPTypeError(f"{who} takes a list of {n} inputs (numbers or Values), got {x!r}")
     check_length(x, n, f"the input to {who}")
 
 

@@ -7,6 +7,7 @@ from numbers import Real
 from typing import Iterable
 
 from tinygrad_bp.engine import Value, describe
+from tinygrad_bp.errors import BPOverflowError, BPTypeError, BPValueError
 
 
 class SGD:
@@ -24,18 +25,24 @@ class SGD:
     """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
+        if isinstance(params, (Value, str)) or not isinstance(params, Iterable):
+            raise BPTypeError(f"SGD takes an iterable of parameters (such as "
+                              f"net.parameters()), got {type(params).__name__} {params!r}")
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Value):
-                raise TypeError(f"SGD optimises Values, got {type(p).__name__} {p!r}")
+                raise BPTypeError(f"SGD optimises Values, got {type(p).__name__} {p!r}")
             if not p.is_leaf:
-                raise ValueError(f"SGD can only move leaves (parameters), but {describe(p)} is "
-                                 f"the result of {p.op!r}")
+                raise BPValueError(f"SGD can only move leaves (parameters), but {describe(p)} is "
+                                   f"the result of {p.op!r}")
         if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError("SGD was given the same parameter twice: each step would move "
-                             "it twice")
-        if isinstance(lr, bool) or not isinstance(lr, Real) or not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"the learning rate lr must be a positive finite number, got {lr!r}")
+            raise BPValueError("SGD was given the same parameter twice: each step would move "
+                               "it twice")
+        if isinstance(lr, bool) or not isinstance(lr, Real):
+            raise BPTypeError(f"the learning rate lr must be a positive finite number, got "
+                              f"{type(lr).__name__} {lr!r}")
+        if not (math.isfinite(lr) and lr > 0):
+            raise BPValueError(f"the learning rate lr must be a positive finite number, got {lr!r}")
         self.lr = float(lr)
 
     def step(self) -> None:
@@ -44,9 +51,9 @@ class SGD:
         moved = [p.data - self.lr * p.grad for p in self.params]
         for p, data in zip(self.params, moved):
             if not math.isfinite(data):
-                raise OverflowError(f"SGD step would set {describe(p)} to {data} (grad "
-                                    f"{p.grad:g}, lr {self.lr:g}): training diverged; try a "
-                                    f"smaller learning rate")
+                raise BPOverflowError(f"SGD step would set {describe(p)} to {data} (grad "
+                                      f"{p.grad:g}, lr {self.lr:g}): training diverged; try a "
+                                      f"smaller learning rate")
         for p, data in zip(self.params, moved):
             p.data = data
 

@@ -26,10 +26,11 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 from tinygrad_bp.compiler import Compiled, compile
 from tinygrad_bp.data import Sample
 from tinygrad_bp.engine import Value
-from tinygrad_bp.layout import check_length, floats
+from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import check_length, check_list, floats, positive_int
 from tinygrad_bp.losses import batch_cost, mean, mse, squared_error
 from tinygrad_bp.metrics import accuracy
-from tinygrad_bp.nn import MLP
+from tinygrad_bp.nn import MLP, Module
 from tinygrad_bp.optim import SGD
 
 Loss = Callable[[List[Value], Sequence[float]], Value]
@@ -110,10 +111,13 @@ def train(net: MLP, data: Sequence[Sample], epochs: int, batch_size: int, lr: fl
         >>> [h.epoch for h in history]
         [1, 2, 3]
     """
-    _check_count(epochs, "epochs")
-    _check_count(batch_size, "batch_size")
+    if not isinstance(net, Module):
+        raise BPTypeError(f"train needs a network (such as an MLP), got {type(net).__name__}")
+    check_list(data, "data", "(x, y) samples")
+    positive_int(epochs, "epochs")
+    positive_int(batch_size, "batch_size")
     if len(data) == 0:
-        raise ValueError("train on no data: give at least one sample")
+        raise BPValueError("train on no data: give at least one sample")
     optimizer = SGD(net.parameters(), lr)
     replay = sample_cost_replay(net, data, loss) if compiled else None
     rng = random.Random(seed)
@@ -182,7 +186,3 @@ def _numbers(values: object) -> bool:
     return isinstance(values, (list, tuple)) and all(
         isinstance(v, Real) and not isinstance(v, bool) for v in values)
 
-
-def _check_count(n: object, what: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")

@@ -15,6 +15,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from tinygrad_bp.engine import Value, edges
+from tinygrad_bp.errors import BPValueError
 
 _NEURON_NODE = re.compile(r"[za]_(?P<neuron>h\d+|h(?P<layer>\d+)_\d+|o\d+)")
 _PARAMETER = re.compile(r"[wb]\d+")
@@ -26,7 +27,7 @@ def layer_title(neuron: str) -> str:
     """`o2` → "output layer", `h3` → "hidden layer", `h2_1` → "hidden layer 2"."""
     match = _NEURON_NODE.fullmatch(f"a_{neuron}")
     if match is None:
-        raise ValueError(f"{neuron!r} is not a neuron name (h<j>, h<l>_<j> or o<j>)")
+        raise BPValueError(f"{neuron!r} is not a neuron name (h<j>, h<l>_<j> or o<j>)")
     if neuron.startswith("o"):
         return "output layer"
     layer = match.group("layer")

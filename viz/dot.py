@@ -23,6 +23,7 @@ from typing import (Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional,
 import graphviz
 
 from tinygrad_bp.engine import Value, count_paths, describe, edges, find, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError, TinygradBPError
 from tinygrad_bp.viz.clusters import Cluster, cluster_order, neuron_clusters
 from tinygrad_bp.viz.renderer import find_renderer, run_renderer
 
@@ -83,8 +84,8 @@ class ComputationGraph(graphviz.Digraph):
         source_path = self.save(filename, directory=directory)
         picture = Path(outfile) if outfile is not None else Path(f"{source_path}.{fmt}")
         if picture.suffix.lower() != f".{fmt}":
-            raise ValueError(f"cannot write {fmt} into {str(picture)!r}: its suffix says "
-                             f"another format")
+            raise BPValueError(f"cannot write {fmt} into {str(picture)!r}: its suffix says "
+                               f"another format")
         save_picture(self.source, picture, timeout=timeout)
         if cleanup:
             os.remove(source_path)
@@ -99,7 +100,7 @@ class ComputationGraph(graphviz.Digraph):
         return self.render(filename, directory, view=True, cleanup=cleanup)
 
 
-class NoViewer(RuntimeError):
+class NoViewer(TinygradBPError, RuntimeError):
     """This machine has no program to show a picture with (`ComputationGraph.view`)."""
 
 
@@ -117,7 +118,7 @@ def show(picture: Path) -> None:
                        f"open the file yourself, or use render() instead of view()") from None
 
 
-class GraphTooLarge(ValueError):
+class GraphTooLarge(BPValueError):
     """A graph of more than `max_nodes` drawn nodes: unreadable, and slow to lay out."""
 
 
@@ -145,9 +146,11 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     Numbers show 4 significant digits; the tooltips (SVG) hold them in full.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+        raise BPTypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
+    check_rankdir(rankdir)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise BPTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} "
+                          f"{max_nodes!r}")
     nodes = trace(root)
     index = {node: i for i, node in enumerate(nodes)}
     groups = neuron_clusters(nodes) if clusters else {}
@@ -328,6 +331,16 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
 def _number(x: float) -> str:
     """A number as the picture shows it: 4 significant digits (the tooltip has them all)."""
     return f"{x:.4g}"
+
+
+def check_rankdir(rankdir: object) -> None:
+    """Refuse a `rankdir` Graphviz would not take: not a str (TypeError), or not one of
+    `RANKDIRS` (ValueError)."""
+    if not isinstance(rankdir, str):
+        raise BPTypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got "
+                          f"{type(rankdir).__name__} {rankdir!r}")
+    if rankdir not in RANKDIRS:
+        raise BPValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
 
 
 def dot_text(text: str) -> str:

@@ -28,12 +28,15 @@ from typing import Any, Optional, Union
 import graphviz
 
 from tinygrad_bp.engine import Value
+from tinygrad_bp.errors import (BPFileNotFoundError, BPIsADirectoryError, BPNotADirectoryError,
+                                BPOSError, BPPermissionError, BPTypeError, BPValueError)
 from tinygrad_bp.viz.dot import draw_dot
 from tinygrad_bp.viz.renderer import check_format, find_renderer, run_renderer, sigterm_cleans_up
+from tinygrad_bp.viz.steps import steps_page
 
 # suffix → the renderer's -T format ("dot" is the DOT source itself: no renderer)
 FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".pdf": "pdf",
-           ".dot": "dot"}
+           ".dot": "dot", ".html": "html"}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -48,10 +51,19 @@ def render(root: Union[Value, graphviz.Digraph], path: PathLike, *,
 
     The format comes from the suffix: `.svg`, `.png`, `.jpg`/`.jpeg`, `.pdf` (Graphviz's
     `dot` only: refused at once with graphviz-pure), or `.dot`, the DOT source itself,
-    which needs no renderer. `renderer` is the executable to run (default:
+    which needs no renderer, or `.html`, the step-through page of `viz.steps.steps_page`
+    (of a Value only). `renderer` is the executable to run (default:
     `find_renderer()`), `timeout` its time limit in seconds (default: `render_timeout()`,
     60 s). See the module docstring for what happens to an existing file.
     """
+    if isinstance(path, (str, os.PathLike)) and format_of(path) == "html":
+        if not isinstance(root, Value):
+            raise BPTypeError(f"render: a step-through page (.html) is made from a Value, not "
+                            f"from a view already drawn ({type(root).__name__})")
+        check_writable(path)
+        page = steps_page(root, renderer=renderer, timeout=timeout, **draw_options)
+        write_file(path, page.html.encode("utf-8"))
+        return Path(path)
     return save_picture(_source(root, draw_options), path, renderer=renderer, timeout=timeout)
 
 
@@ -59,9 +71,9 @@ def _source(root: Union[Value, graphviz.Digraph], draw_options: Any) -> str:
     """The DOT source of `root`: drawn by `draw_dot`, or that of a view drawn already."""
     if isinstance(root, graphviz.Digraph):
         if draw_options:
-            raise TypeError(f"render: {', '.join(sorted(draw_options))} are drawing options; "
-                            f"a view already drawn takes none (pass them to draw_dot or "
-                            f"draw_network)")
+            raise BPTypeError(f"render: {', '.join(sorted(draw_options))} are drawing options; "
+                              f"a view already drawn takes none (pass them to draw_dot or "
+                              f"draw_network)")
         return root.source
     return draw_dot(root, **draw_options).source
 
@@ -69,8 +81,14 @@ def _source(root: Union[Value, graphviz.Digraph], draw_options: Any) -> str:
 def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
                  timeout: Optional[float] = None) -> Path:
     """Write the picture of the DOT `source` into `path`, in the format of its suffix."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise BPTypeError(f"a picture is written to a path (str or Path), got "
+                          f"{type(path).__name__} {path!r}")
     path = Path(path)
     fmt = format_of(path)
+    if fmt == "html":
+        raise BPValueError(f"{str(path)!r}: a step-through page is made from a Value, not from "
+                         f"DOT source: viz.render(root, path)")
     check_writable(path)
     with sigterm_cleans_up():
         if fmt == "dot":
@@ -87,8 +105,8 @@ def format_of(path: PathLike) -> str:
     """The format that the suffix of `path` selects; ValueError if it selects none."""
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
-                         f"of {', '.join(FORMATS)}")
+        raise BPValueError(f"cannot tell the format of {str(path)!r} from its suffix: use one "
+                           f"of {', '.join(FORMATS)}")
     return fmt
 
 
@@ -99,23 +117,23 @@ def check_writable(path: PathLike) -> None:
     shown, target = str(path), Path(os.path.realpath(path))
     for ancestor in reversed(Path(path).parents):
         if ancestor.exists() and not ancestor.is_dir():
-            raise NotADirectoryError(f"cannot write {shown!r}: {str(ancestor)!r} is a file, "
-                                     f"not a directory")
+            raise BPNotADirectoryError(f"cannot write {shown!r}: {str(ancestor)!r} is a file, "
+                                       f"not a directory")
     if not target.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {shown!r}: directory {str(target.parent)!r} "
-                                f"does not exist")
+        raise BPFileNotFoundError(f"cannot write {shown!r}: directory {str(target.parent)!r} "
+                                  f"does not exist")
     if target.is_dir():
-        raise IsADirectoryError(f"cannot write {shown!r}: it is a directory")
+        raise BPIsADirectoryError(f"cannot write {shown!r}: it is a directory")
     if target.exists():
         mode = stat.S_IMODE(target.stat().st_mode)
         if not mode & 0o222 or not os.access(target, os.W_OK):
-            raise PermissionError(f"cannot write {shown!r}: it is read-only (mode {mode:04o}); "
-                                  f"make it writable (chmod u+w) or write elsewhere")
+            raise BPPermissionError(f"cannot write {shown!r}: it is read-only (mode {mode:04o}); "
+                                    f"make it writable (chmod u+w) or write elsewhere")
         if target.stat().st_nlink > 1:
             return                          # overwritten in place: the directory is not touched
     if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write {shown!r}: no permission to create files in "
-                              f"directory {str(target.parent)!r}")
+        raise BPPermissionError(f"cannot write {shown!r}: no permission to create files in "
+                                f"directory {str(target.parent)!r}")
 
 
 def write_file(path: PathLike, data: bytes) -> None:
@@ -182,9 +200,13 @@ def _naming(path: PathLike, target: Path, error: OSError) -> OSError:
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         reason = f"no permission to create files in directory {str(target.parent)!r} " \
                  f"({reason})"
-    named = type(error)(f"cannot write {str(path)!r}: {reason}")
+    named = _OURS.get(type(error), BPOSError)(f"cannot write {str(path)!r}: {reason}")
     named.errno = error.errno
     return named
+
+
+_OURS = {FileNotFoundError: BPFileNotFoundError, NotADirectoryError: BPNotADirectoryError,
+         IsADirectoryError: BPIsADirectoryError, PermissionError: BPPermissionError}
 
 
 def _umask() -> int:

@@ -30,9 +30,11 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tu
 import graphviz
 
 from tinygrad_bp.engine import Operand, Value, trace
+from tinygrad_bp.errors import BPTypeError, BPValueError
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
-from tinygrad_bp.viz.dot import HIGHLIGHT, RANKDIRS, ComputationGraph, GraphTooLarge
+from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_rankdir,
+                                 dot_text)
 
 MAX_WEIGHTS = 100
 ACTIVATION_TEXT = {"sigmoid": "σ(z)", "tanh": "tanh(z)", "relu": "relu(z)"}
@@ -91,9 +93,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     the tooltips (SVG) hold them in full.
     """
     if not isinstance(net, MLP):
-        raise TypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+        raise BPTypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
+    check_rankdir(rankdir)
     neurons = [n for layer in net.layers for n in layer.neurons]
     weights = sum(len(n.w) for n in neurons)
     if weights > max_weights:
@@ -101,8 +102,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
                             f"more than max_weights={max_weights}, too many to label legibly: "
                             f"pass max_weights={weights} or more to draw it anyway")
     if y is not None and x is None:
-        raise ValueError("draw_network: y needs x (the cost C is computed from the outputs "
-                         "of a forward pass at x)")
+        raise BPValueError("draw_network: y needs x (the cost C is computed from the outputs "
+                           "of a forward pass at x)")
     forward = _forward(net, x) if x is not None else {}
     C = cost([forward[n.name][1] for n in net.layers[-1].neurons], y) \
         if y is not None else None
@@ -129,7 +130,8 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     for neuron, circle in zip(neurons, circles):
         view.node(neuron.name, **circle, width=f"{size:.2f}", **_mark(hot, neuron.name))
     if C is not None:
-        formula = COST_TEXT.get(cost, f"{_text(getattr(cost, '__name__', 'cost'))}(a, y)")
+        own = dot_text(getattr(cost, "__name__", "cost"))
+        formula = COST_TEXT.get(cost, f"{own}(a, y)")
         view.node("C", label=f"C = {formula}\\n= {_number(C.data)}", shape="box",
                   style="rounded,filled", fillcolor=_COST_FILL, tooltip=f"C = {C.data!r}",
                   **_mark(hot, "C"))
@@ -203,9 +205,9 @@ def _highlight(net: MLP, sources: Dict[str, List[str]], highlight: Union[str, Va
     if len(matches) != 1:
         found = "no weight, bias, neuron or input" if not matches else f"{len(matches)} of its " \
             f"weights, biases, neurons or inputs"
-        raise ValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
-                         f"{'has' if not matches else 'have'} that name; names there: "
-                         f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
+        raise BPValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
+                           f"{'has' if not matches else 'have'} that name; names there: "
+                           f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
     own = matches[0]
     layers = [[n.name for n in layer.neurons] for layer in net.layers]
     paths = dict.fromkeys(layers[-1], 1)
@@ -230,14 +232,14 @@ def _highlight_name(net: MLP, highlight: Union[str, Value, Neuron]) -> str:
         return highlight
     if isinstance(highlight, Neuron):
         if all(highlight is not n for layer in net.layers for n in layer.neurons):
-            raise ValueError(f"highlight: {highlight!r} is not a neuron of {net!r}")
+            raise BPValueError(f"highlight: {highlight!r} is not a neuron of {net!r}")
         return highlight.name
     if isinstance(highlight, Value):
         if all(highlight is not p for p in net.parameters()):
-            raise ValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
+            raise BPValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
         return highlight.label
-    raise TypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
-                    f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")
+    raise BPTypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
+                      f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")
 
 
 def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:
@@ -248,8 +250,8 @@ def _caption(grads_missing: bool, hot: Optional[Highlight]) -> str:
                      "backward() on the cost")
     if hot is not None:
         s = "s" if hot.count != 1 else ""
-        lines.append(f"highlighted: {hot.count} neuron-level path{s} from {_text(hot.name)} to "
-                     f"{hot.end}")
+        lines.append(f"highlighted: {hot.count} neuron-level path{s} from "
+                     f"{dot_text(hot.name)} to {hot.end}")
     return "\\n".join(lines)               # DOT's line break
 
 
@@ -267,9 +269,9 @@ def _neuron_node(neuron: Neuron, forward: Optional[Tuple[Value, Value]],
     """The circle of a neuron: its name, b, z, a = σ(z), an output's target y_j, and
     δ = ∂C/∂z (= ∂C/∂b)."""
     b = neuron.b
-    bias = _text(b.label)
-    lines = [neuron.name, f"{bias} = {_number(b.data)}"]
-    tips = [f"{neuron.name}: {bias} = {b.data!r}"]
+    name, bias = dot_text(neuron.name), dot_text(b.label)
+    lines = [name, f"{bias} = {_number(b.data)}"]
+    tips = [f"{name}: {bias} = {b.data!r}"]
     if forward is not None:
         z, a = forward
         lines.append(f"z = {_number(z.data)}")
@@ -299,7 +301,7 @@ def _diameter(label: str) -> float:
 
 def _weight_label(w: Value, grads_known: bool) -> Dict[str, str]:
     """The label of a weight's arrow: `w7 = 0.45` and, after backward, `∂C/∂w7 = 0.0716`."""
-    name = _text(w.label)
+    name = dot_text(w.label)
     label, tip = f"{name} = {_number(w.data)}", f"{name} = {w.data!r}"
     if grads_known:
         label += f"\\n∂C/∂{name} = {_number(w.grad)}"
@@ -334,12 +336,6 @@ def _arrow(hot: Optional[Highlight], arrow: Tuple[str, str], colour: str) -> Dic
     if arrow in hot.arrows:
         return dict(_HOT)
     return {"color": colour + _DIM, "fontcolor": colour + _DIM_TEXT}
-
-
-def _text(label: str) -> str:
-    """A label of the user's as itself inside a DOT string: `\\`, `"` and line breaks
-    escaped, so Graphviz neither ends the string nor reads `\\n` or `\\N` in it."""
-    return label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _shape(net: MLP) -> str:

@@ -32,6 +32,8 @@ from typing import IO, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
 import graphviz
 
+from tinygrad_bp.errors import BPValueError, TinygradBPError
+
 ENV_VAR = "TINYGRAD_BP_DOT"
 TIMEOUT_ENV_VAR = "TINYGRAD_BP_RENDER_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
@@ -42,7 +44,7 @@ GET_GRAPHVIZ = ("install Graphviz (`apt-get install graphviz`, `brew install gra
                 "https://graphviz.org/download/) or set TINYGRAD_BP_DOT to its dot")
 
 
-class RendererNotFound(graphviz.ExecutableNotFound):
+class RendererNotFound(TinygradBPError, graphviz.ExecutableNotFound):
     """No Graphviz renderer was found; the message says how to get one."""
 
     def __init__(self, message: str) -> None:
@@ -50,7 +52,7 @@ class RendererNotFound(graphviz.ExecutableNotFound):
         RuntimeError.__init__(self, message)
 
 
-class RenderError(RuntimeError):
+class RenderError(TinygradBPError, RuntimeError):
     """The renderer ran and failed; `stderr` holds the start of what it said."""
 
     def __init__(self, command: List[str], returncode: int, stderr: str) -> None:
@@ -71,7 +73,7 @@ class RenderTimeout(RenderError):
         self.command, self.returncode, self.stderr = command, None, stderr
 
 
-class FormatUnavailable(ValueError):
+class FormatUnavailable(BPValueError):
     """The renderer found cannot write the format asked for; the message says what can."""
 
 
@@ -120,7 +122,7 @@ def render_timeout(environ: Optional[Mapping[str, str]] = None) -> float:
     except ValueError:
         seconds = float("nan")
     if not 0 < seconds < float("inf"):      # NOTE: false for nan too
-        raise ValueError(f"{TIMEOUT_ENV_VAR}={text!r} must be a positive number of seconds")
+        raise BPValueError(f"{TIMEOUT_ENV_VAR}={text!r} must be a positive number of seconds")
     return seconds
 
 

@@ -26,12 +26,12 @@ root and nodes they take) and `report` (how they name nodes and print).
 
 from tinygrad_bp.checking.explaining import (ChainPath, Explanation, OneStep, PathLimitError,
                                              explain)
-from tinygrad_bp.checking.functional import grad, value_and_grad
+from tinygrad_bp.checking.functional import grad, hessian, value_and_grad
 from tinygrad_bp.checking.grading import CheckReport, CheckRow, check
 from tinygrad_bp.checking.numerical import (GradcheckError, GradcheckReport, GradcheckRow,
                                             gradcheck, numerical_grad)
 from tinygrad_bp.engine import LabelError
 
-__all__ = ["grad", "value_and_grad", "numerical_grad", "gradcheck", "GradcheckRow",
+__all__ = ["grad", "value_and_grad", "hessian", "numerical_grad", "gradcheck", "GradcheckRow",
            "GradcheckReport", "GradcheckError", "explain", "Explanation", "OneStep", "ChainPath",
            "PathLimitError", "LabelError", "check", "CheckReport", "CheckRow"]

@@ -4,16 +4,22 @@ path from C down to w, summed over the paths; or, always small, in its one-step 
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Mapping, NamedTuple, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Tuple, Union
 
 from tinygrad_bp.checking.graph import Target, trace_root
 from tinygrad_bp.checking.report import agrees, derivative_name, fmt, node_name, plural, wrapped
 from tinygrad_bp.engine import Value, count_paths, find, gradients as gradients_of
+from tinygrad_bp.errors import BPValueError
+from tinygrad_bp.layout import positive_int
 
 _WIDTH = 100        # the widest equation line before factors go one per line
 
+# How much of a long derivative `str()` writes out; the data (`.paths`, `.terms`) hold all.
+SHOWN_PATHS = 10    # paths of an Explanation, terms of a OneStep; the rest are summed
+SHOWN_FACTORS = 20  # factors of one path: the first and last half of them
 
-class PathLimitError(ValueError):
+
+class PathLimitError(BPValueError):
     """More paths from the root to a node than `explain` was allowed to write out."""
 
 
@@ -71,10 +77,15 @@ class Explanation(_Derivative):
         count = len(self.paths)
         lines = [f"{self.name}: {plural(count, 'path')} from {node_name(self.root)} to "
                  f"{node_name(self.node)}, each the product of its factors"]
-        for number, path in enumerate(self.paths, 1):
+        shown, rest = self.paths[:SHOWN_PATHS], self.paths[SHOWN_PATHS:]
+        for number, path in enumerate(shown, 1):
             lines.extend(_path_lines(path, f"path {number} of {count}"))
-        products = _signed_sum(path.product for path in self.paths)
-        lines.append(f"{self.name} = {products} = {fmt(self.total)}" if count > 1
+        products = [path.product for path in shown]
+        if rest:
+            products.append(math.fsum(path.product for path in rest))
+            lines.append(f"  … and {plural(len(rest), 'more path')}, not written out here "
+                         f"(.paths holds them all); their products sum to {fmt(products[-1])}")
+        lines.append(f"{self.name} = {_signed_sum(products)} = {fmt(self.total)}" if count > 1
                      else f"{self.name} = {fmt(self.total)}")
         return lines
 
@@ -101,10 +112,15 @@ class OneStep(_Derivative):
         v, c = wrapped(node_name(self.node)), wrapped(node_name(self.root))
         lines = [f"{self.name} = Σ over the {plural(len(self.terms), 'consumer')} u of "
                  f"{node_name(self.node)} of ∂u/∂{v} · ∂{c}/∂u"]
-        for consumer, local, upstream in self.terms:
+        shown, rest = self.terms[:SHOWN_PATHS], self.terms[SHOWN_PATHS:]
+        for consumer, local, upstream in shown:
             u = wrapped(consumer)
             lines.append(f"  ∂{u}/∂{v} · ∂{c}/∂{u} = {fmt(local)} · {fmt(upstream)} = "
                          f"{fmt(local * upstream)}")
+        if rest:
+            lines.append(f"  … and {plural(len(rest), 'more term')}, not written out here "
+                         f"(.terms holds them all), summing to "
+                         f"{fmt(math.fsum(local * up for _, local, up in rest))}")
         lines.append(f"{self.name} = {fmt(self.total)}")
         return lines
 
@@ -132,12 +148,16 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
     `node` is a `Value` or a label. `.total` is computed from the local derivatives,
     not read from `.grad`; `str()` shows the node's `.grad` beside it.
 
+    `str()` writes out the first `SHOWN_PATHS` paths and sums the others in one line, and
+    of a path longer than `SHOWN_FACTORS` factors its first and last factors.
+
     The number of paths can grow exponentially with depth (each layer multiplies it).
     It is counted first, and past `max_paths` a `PathLimitError` says so; the one-step
     form `explain(root, node, one_step=True)`, which returns a `OneStep`, is always
     small: ∂C/∂v = Σ_u ∂u/∂v · ∂C/∂u over the consumers u of v.
     """
     nodes = trace_root(root, "explain")
+    positive_int(max_paths, "max_paths")
     node = find(root, [node], nodes)[0]
     if one_step:
         return _one_step(root, node, nodes)
@@ -152,7 +172,8 @@ def explain(root: Value, node: Target, *, every_node: bool = False, max_paths: i
             f"∂{wrapped(node_name(root))}/∂u; or raise max_paths")
     inner = [v for v in nodes if counts[v] and v is not root and v is not node]
     every_node = every_node or not any(v.label for v in inner)
-    paths = [_factored(path, every_node) for path in _paths(root, node, counts)]
+    names: Dict[Value, str] = {}
+    paths = [_factored(path, every_node, names) for path in _paths(root, node, counts)]
     return Explanation(root, node, paths, every_node)
 
 
@@ -178,14 +199,16 @@ def _paths(root: Value, node: Value,
             pending.append(iter(zip(step[0].parents, step[0].local_grads)))
 
 
-def _factored(path: List[Tuple[Value, float]], every_node: bool) -> ChainPath:
-    """A path's factors: one per edge, or one per stretch between labelled nodes."""
+def _factored(path: List[Tuple[Value, float]], every_node: bool,
+              names: Dict[Value, str]) -> ChainPath:
+    """A path's factors: one per edge, or one per stretch between labelled nodes; `names`
+    holds the names of the nodes already met."""
     factors = []
     start, value = path[0][0], 1.0
     for i, (v, local) in enumerate(path[1:], 1):
         value *= local
         if every_node or v.label or i == len(path) - 1:
-            factors.append((derivative_name(start, v), value))
+            factors.append((derivative_name(start, v, names), value))
             start, value = v, 1.0
     product = math.prod(factor for _, factor in factors)
     return ChainPath(tuple(v for v, _ in path), factors, product)
@@ -209,9 +232,15 @@ def _path_lines(path: ChainPath, title: str) -> List[str]:
         return ["  " + " · ".join(a.ljust(w) for a, w in zip(names, widths)).rstrip(),
                 "= " + " · ".join(b.ljust(w) for b, w in zip(values, widths))
                 + f" = {fmt(path.product)}"]
-    width = max(len(name) for name in names)
+    rows = list(zip(names, values))
+    if len(rows) > SHOWN_FACTORS:
+        half = SHOWN_FACTORS // 2
+        rest = len(rows) - 2 * half
+        rows[half:-half] = [(f"… {rest} more factors, whose product is "
+                             f"{fmt(math.prod(v for _, v in path.factors[half:-half]))}", "")]
+    width = max(len(name) for name, value in rows if value)
     return ([f"  {title}, the product of:"]
-            + [f"    {a.ljust(width)}  {b}" for a, b in zip(names, values)]
+            + [f"    {a.ljust(width)}  {b}".rstrip() for a, b in rows]
             + [f"  = {fmt(path.product)}"])
 
 

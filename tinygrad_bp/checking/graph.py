@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List, Union
 
 from tinygrad_bp.engine import Value, trace
+from tinygrad_bp.errors import BPTypeError
 
 Target = Union[Value, str]      # a node, or its label: see `tinygrad_bp.engine.find`
 
@@ -12,6 +13,6 @@ Target = Union[Value, str]      # a node, or its label: see `tinygrad_bp.engine.
 def trace_root(root: object, who: str) -> List[Value]:
     """`trace(root)`, or a TypeError saying that `who` needs the root Value of a graph."""
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs the root Value of a graph (such as the cost C), got "
-                        f"{type(root).__name__} {root!r}")
+        raise BPTypeError(f"{who} needs the root Value of a graph (such as the cost C), got "
+                          f"{type(root).__name__} {root!r}")
     return trace(root)

@@ -6,7 +6,7 @@ A node's name is its label, else its operation on its operands, two levels deep
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Dict, Optional, Sequence
 
 from tinygrad_bp.engine import Value
 from tinygrad_bp.ops import number_text
@@ -65,8 +65,15 @@ def wrapped(name: str) -> str:
     return name if name.replace("_", "").isalnum() else f"({name})"
 
 
-def derivative_name(top: Value, bottom: Value) -> str:
-    return f"∂{wrapped(node_name(top))}/∂{wrapped(node_name(bottom))}"
+def derivative_name(top: Value, bottom: Value, names: Optional[Dict[Value, str]] = None) -> str:
+    """`∂top/∂bottom`; `names`, if given, keeps each node's name once made (a path of n
+    factors names its nodes n times)."""
+    if names is None:
+        return f"∂{wrapped(node_name(top))}/∂{wrapped(node_name(bottom))}"
+    for v in (top, bottom):
+        if v not in names:
+            names[v] = wrapped(node_name(v))
+    return f"∂{names[top]}/∂{names[bottom]}"
 
 
 def plural(n: int, noun: str) -> str:
