@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+import tinygrad_bp.train
 from tinygrad_bp.backprop import backprop
 from tinygrad_bp.data import CENTRES, RADIUS, Sample, two_clouds
 from tinygrad_bp.engine import Value
