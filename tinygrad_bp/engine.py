@@ -513,8 +513,11 @@ def _set_edges(node: Value, parents: tuple, local_grads: tuple) -> None:
 # --- pickling and deep copies (see Value.__reduce__)
 
 class _Ancestors(list):
-    """The nodes of a graph being pickled or copied, parents first, and the mark that
-    trace left on them; while it is alive, each of them is taken apart on its own."""
+    """The nodes of a graph being pickled, parents first, and the mark that trace left on
+    them; while it is alive, each of them is taken apart on its own.
+
+    Only pickle's argument tuple holds it (`_listing` holds a weak reference), so it dies
+    when its pickling ends, or fails part way: no later pickle mistakes a stale mark."""
     __slots__ = ("mark", "__weakref__")
 
     def __reduce__(self) -> tuple:
