@@ -246,6 +246,13 @@ def test_expect_off_by_one_in_the_last_digit_typed_exits_1_asking_for_more(run_c
     assert "off by one in the last digit given: give more digits" in result.stdout
 
 
+def test_expect_too_small_for_a_float_exits_1_calling_it_wrong(run_cli):
+    result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=1e-400")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^x +1e-400 +2\.41997 .* WRONG$", result.stdout, re.MULTILINE)
+
+
 def test_expect_with_a_tolerance_ignores_the_digits(run_cli):
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=2.4199", "--rtol", "1e-3")
     assert result.returncode == 0, result.stdout
