@@ -15,6 +15,7 @@ from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.viz import (MAX_WEIGHTS, ComputationGraph, GraphTooLarge, draw_dot,
                              draw_network, render)
 from tinygrad_bp.viz.dot import HIGHLIGHT
+from tinygrad_bp.viz.renderer import ENV_VAR
 
 from helpers import SVG
 from renderers import need_dot, need_pure
@@ -444,6 +445,15 @@ def test_render_writes_a_view_as_dot_without_a_renderer(tmp_path):
     view = draw_network(net, x, y)
     path = render(view, tmp_path / "net.dot", renderer="/nonexistent/dot")
     assert path.read_text(encoding="utf-8") == view.source
+
+
+def test_the_views_own_render_writes_svg_by_default_as_draw_dots(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, need_pure())
+    monkeypatch.chdir(tmp_path)
+    net, x, y, _ = article()
+    assert draw_network(net, x, y).format == draw_dot(mse(net(x), y)).format == "svg"
+    assert draw_network(net, x, y).render("n") == "n.svg"
+    assert "(graphviz-pure)" in (tmp_path / "n.svg").read_text()
 
 
 def test_render_of_a_view_takes_no_drawing_options(tmp_path):
