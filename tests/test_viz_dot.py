@@ -254,7 +254,7 @@ def test_highlight_by_value_equals_highlight_by_label():
 
 
 def test_highlight_of_an_unknown_label_lists_the_labels():
-    with pytest.raises(LabelError, match=r"no node labelled 'w99' .*labels there: .*w1, w10, "):
+    with pytest.raises(LabelError, match=r"no node labelled 'w99' .*labels there: .*w1, w2, "):
         draw_dot(article_cost(), highlight="w99")
 
 

@@ -8,7 +8,7 @@ import graphviz
 import pytest
 
 from tinygrad_bp.backprop import backprop
-from tinygrad_bp.engine import Value, count_paths, trace
+from tinygrad_bp.engine import LabelError, Value, count_paths, trace
 from tinygrad_bp.errors import BPTypeError
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
@@ -375,18 +375,52 @@ def test_highlight_without_targets_ends_at_the_outputs():
     assert "highlighted: 2 neuron-level paths from w1 to the outputs" in view.source
 
 
-def test_highlight_of_an_unknown_name_lists_the_names():
+def test_highlight_of_an_unknown_name_is_a_label_error_worded_as_draw_dots():
     net, x, y, _ = article()
-    with pytest.raises(ValueError, match=r"'w13': no weight, bias, neuron or input .*w12"):
+    with pytest.raises(LabelError) as by_dot:
+        draw_dot(mse(net(x), y), highlight="w13")
+    with pytest.raises(LabelError) as by_network:
         draw_network(net, x, y, highlight="w13")
+    assert str(by_dot.value).startswith("no node labelled 'w13' in the graph of C (labels "
+                                        "there: ")
+    assert str(by_network.value).startswith("no node labelled 'w13' in the network 2 → 3 → 2 "
+                                            "(labels there: ")
+    assert "w8, w9, w10, w11, w12, x1, x2" in str(by_network.value)
 
 
-def test_highlight_of_a_value_outside_the_network_is_refused():
+def test_highlight_of_a_value_outside_the_network_is_a_label_error():
     net, x, y, _ = article()
-    with pytest.raises(ValueError, match="not a parameter"):
+    with pytest.raises(LabelError, match=r"^'w1' \(data=1\) is not in the network 2 → 3 → 2: "
+                                         r"it is not one of its parameters$"):
         draw_network(net, x, y, highlight=Value(1.0, label="w1"))
+
+
+def test_highlight_of_a_neuron_of_another_network_is_a_label_error():
+    net, x, y, _ = article()
+    other, _, _ = article_network()
+    with pytest.raises(LabelError, match="is not in the network 2 → 3 → 2: it is not one of "
+                                         "its neurons"):
+        draw_network(net, x, y, highlight=other.layers[1].neurons[0])
+
+
+def test_highlight_of_something_else_is_a_type_error():
+    net, x, y, _ = article()
     with pytest.raises(TypeError, match="highlight must be"):
         draw_network(net, x, y, highlight=7)
+
+
+@pytest.mark.parametrize("label", ["z_o1", "a_o1"])
+def test_highlight_takes_the_engines_labels_of_a_neurons_z_and_a(label):
+    net, x, y, _ = article()
+    assert hot(draw_network(net, x, y, highlight=label)) == \
+        hot(draw_network(net, x, y, highlight="o1"))
+    assert f"from {label} to C" in draw_network(net, x, y, highlight=label).source
+
+
+def test_a_linear_neurons_a_is_not_a_name():
+    net = MLP(2, [1], output_activation="linear")
+    with pytest.raises(LabelError, match="no node labelled 'a_o1'"):
+        draw_network(net, highlight="a_o1")
 
 
 # --- bad input, size
@@ -518,7 +552,7 @@ def test_graph_view_defaults_to_the_computation_graph(run_cli, tmp_path):
 @pytest.mark.parametrize("args, problem", [
     (["a * b", "--at", "a=1,b=2"], "--view neurons draws a network: use it with --network"),
     (["--network", "--edge-labels"], "apply to --view graph only"),
-    (["--network", "--highlight", "w13"], "'w13': no weight, bias, neuron or input"),
+    (["--network", "--highlight", "w13"], "no node labelled 'w13' in the network 2 → 3 → 2"),
 ])
 def test_graph_view_neurons_usage_errors_exit_2(run_cli, tmp_path, args, problem):
     result = run_cli("graph", *args, "--view", "neurons", "-o", tmp_path / "net.svg")
@@ -565,7 +599,7 @@ def test_a_network_without_a_sample_has_no_caption_about_gradients():
 def test_highlight_of_a_label_several_parameters_share_is_refused():
     net, x, y, _ = article()
     net.parameters()[1].label = "w1"                 # w2 relabelled: two weights named w1
-    with pytest.raises(ValueError, match="'w1': 2 of its weights, biases, neurons or inputs"):
+    with pytest.raises(LabelError, match="several nodes are labelled 'w1': pass the Value"):
         draw_network(net, x, y, highlight="w1")
 
 
