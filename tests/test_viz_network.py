@@ -430,6 +430,32 @@ def test_draw_network_needs_an_mlp():
         draw_network(Value(1.0))
 
 
+@pytest.mark.parametrize("given, error", [("5", TypeError), (2.5, TypeError),
+                                          (True, TypeError), (0, ValueError), (-1, ValueError)])
+def test_max_weights_must_be_a_positive_int(given, error):
+    net, _, _, _ = article()
+    with pytest.raises(error, match=f"max_weights must be a positive int, got .*{given!r}"):
+        draw_network(net, max_weights=given)
+
+
+def test_a_cost_that_is_not_a_function_is_a_type_error():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="cost must be a function cost\\(outputs, y\\)"):
+        draw_network(net, x, y, cost="mse")
+
+
+def test_a_cost_that_returns_no_value_is_a_type_error():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="cost must return the cost C as a Value.*got int 3"):
+        draw_network(net, x, y, cost=lambda a, b: 3)
+
+
+def test_show_grad_must_be_a_bool():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="show_grad must be True or False, got str 'yes'"):
+        draw_network(net, x, y, show_grad="yes")
+
+
 def test_targets_without_a_sample_are_refused():
     net, _, y, _ = article()
     with pytest.raises(ValueError, match="y needs x"):

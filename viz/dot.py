@@ -155,6 +155,9 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if not isinstance(root, Value):
         raise BPTypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
     check_rankdir(rankdir)
+    for flag, name in ((show_grad, "show_grad"), (edge_labels, "edge_labels"),
+                       (clusters, "clusters")):
+        check_flag(flag, name)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
         raise BPTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} "
                           f"{max_nodes!r}")
@@ -220,6 +223,11 @@ class Layout(NamedTuple):
     def cost(self) -> int:
         """The nodes Graphviz's dot lays out, virtual ones included: what drives its time."""
         return self.values + self.operations + len(self.far) + self.bends
+
+    def __repr__(self) -> str:
+        # NOTE: counts, not the edges in `far`: a large graph has thousands of them
+        return (f"Layout(values={self.values}, operations={self.operations}, "
+                f"far={len(self.far)} edges, bends={self.bends}, cost={self.cost})")
 
 
 def layout_cost(root: Value, clusters: bool = True) -> Layout:
@@ -338,6 +346,13 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
 def _number(x: float) -> str:
     """A number as the picture shows it: 4 significant digits (the tooltip has them all)."""
     return f"{x:.4g}"
+
+
+def check_flag(value: object, name: str) -> None:
+    """Refuse an on/off option that is not a bool ("yes", 1): a TypeError naming it."""
+    if not isinstance(value, bool):
+        raise BPTypeError(f"{name} must be True or False, got {type(value).__name__} "
+                          f"{value!r}")
 
 
 def check_rankdir(rankdir: object) -> None:

@@ -31,10 +31,11 @@ import graphviz
 
 from tinygrad_bp.engine import Operand, Value, describe, label_error, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import positive_int
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
-from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_rankdir,
-                                 dot_text)
+from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_flag,
+                                 check_rankdir, dot_text)
 
 MAX_WEIGHTS = 100
 ACTIVATION_TEXT = {"sigmoid": "σ(z)", "tanh": "tanh(z)", "relu": "relu(z)"}
@@ -97,6 +98,11 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     if not isinstance(net, MLP):
         raise BPTypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
     check_rankdir(rankdir)
+    check_flag(show_grad, "show_grad")
+    positive_int(max_weights, "max_weights")
+    if not callable(cost):
+        raise BPTypeError(f"cost must be a function cost(outputs, y) -> Value, such as "
+                          f"losses.mse; got {type(cost).__name__} {cost!r}")
     neurons = [n for layer in net.layers for n in layer.neurons]
     weights = sum(len(n.w) for n in neurons)
     if weights > max_weights:
@@ -109,6 +115,9 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     forward = _forward(net, x) if x is not None else {}
     C = cost([forward[n.name][1] for n in net.layers[-1].neurons], y) \
         if y is not None else None
+    if y is not None and not isinstance(C, Value):
+        raise BPTypeError(f"cost must return the cost C as a Value (computed from the outputs "
+                          f"and y), got {type(C).__name__} {C!r}")
     grads_known = show_grad and any(p.grad != 0.0 for p in net.parameters())
     sources = _sources(net)
     hot = _highlight(net, sources, highlight, C is not None) if highlight is not None \
