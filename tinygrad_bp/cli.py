@@ -185,7 +185,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
         description="Print the value of EXPR at a point, its gradient with respect to each "
                     "variable, the numerical check of each (central differences), and with "
                     "--expect how hand-derived gradients compare. EXPR may start with a minus "
-                    "sign (-2*x). The numerical check evaluates EXPR twice per variable; past "
+                    "sign (-2*x) or follow -- (-- -x). The numerical check evaluates EXPR twice per variable; past "
                     f"{NUMERICAL_CHECK_BUDGET:,} node evaluations in all it checks an evenly "
                     "spread sample of the variables. Exit status 1 when an expectation fails, "
                     "2 for bad usage; the numerical check, which tests the engine and not "
