@@ -1,5 +1,6 @@
 """check grades a hand value to the precision it was written with (issue 9, item 3)."""
 
+import decimal
 import re
 
 import pytest
@@ -107,12 +108,44 @@ def test_a_real_mistake_below_a_rounded_value_is_still_found():
 
 @pytest.mark.parametrize("number, digits, unit", [
     ("0.001186", 4, 1e-6), ("0.0011860", 5, 1e-7), ("1.186e-3", 4, 1e-6), ("-2.5", 2, 0.1),
-    (0.001186, 4, 1e-6), (0.1 + 0.2, 17, 1e-17), ("1e3", 1, 1000.0),
+    (0.001186, 4, 1e-6), (0.1 + 0.2, 17, 1e-17), ("1e3", 1, 1000.0), ("0.000", 0, 1e-3),
 ])
 def test_written_reads_the_digits_and_the_unit_of_the_last(number, digits, unit):
     read = written(number)
     assert read.digits == digits
     assert read.unit == pytest.approx(unit, rel=1e-12)
+
+
+def test_written_keeps_the_last_digit_of_text_too_small_for_a_float():
+    read = written("1e-400")
+    assert read.value == 0.0 and read.unit == 0.0               # both underflow a float
+    assert (read.digits, read.exponent) == (1, -400)
+    assert read.decimal_unit == decimal.Decimal("1e-400")
+
+
+@pytest.mark.parametrize("given", [1e-320, 5e-324, "1e-400"])
+def test_a_value_whose_last_digit_is_too_small_for_a_float_is_wrong(given):
+    x = Value(2.015, label="x")
+    y = x * x                                                   # ∂y/∂x = 4.03
+    report = check(y, {"x": given})
+    assert row(report, "x").verdict == "WRONG"
+    assert re.search(rf"^x +{re.escape(str(given))} +4\.03 +4 +WRONG$", str(report),
+                     re.MULTILINE)
+
+
+def test_text_that_underflows_a_float_is_graded_by_its_decimal_digits():
+    x = Value(2.0, label="x")
+    y = x * 0.0                                                 # ∂y/∂x = 0
+    assert row(check(y, {"x": "0e-400"}), "x").passed
+    assert row(check(y, {"x": "1e-400"}), "x").last_digit_off == 1      # 0 rounds to 0e-400
+    assert row(check(y, {"x": "3e-400"}), "x").verdict == "WRONG"
+
+
+def test_a_zero_given_agrees_to_its_decimal_places():
+    x = Value(2.0, label="x")
+    y = x * 0.0004                                              # ∂y/∂x = 0.0004
+    assert row(check(y, {"x": "0.000"}), "x").verdict == "agrees to the 3 decimal places given"
+    assert row(check(y, {"x": "0.0000"}), "x").verdict == "WRONG"
 
 
 def test_values_equal_up_to_float_rounding_always_agree():

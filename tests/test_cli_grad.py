@@ -176,6 +176,28 @@ def test_an_expression_starting_with_minus_may_follow_the_options(run_cli):
     assert number_after(result.stdout, "∂f/∂x = ") == -2.0
 
 
+@pytest.mark.parametrize("expression", ["--x", "-" * 5000 + "x"])
+def test_an_expression_starting_with_two_minuses_is_taken_for_the_expression(run_cli,
+                                                                            expression):
+    result = run_cli("grad", expression, "--at", "x=1")
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "f = ") == 1.0           # an even number of minuses
+
+
+@pytest.mark.parametrize("before, after", [(["--", "-x"], ["--at", "x=1"]),
+                                           (["--at", "x=1", "--"], ["-x"])])
+def test_a_double_dash_marks_the_next_argument_as_the_expression(run_cli, before, after):
+    result = run_cli("grad", *before, *after)
+    assert result.returncode == 0, result.stderr
+    assert number_after(result.stdout, "f = ") == -1.0
+
+
+def test_an_abbreviated_option_is_still_an_option(run_cli):
+    result = run_cli("grad", "x*y", "--a", "x=1,y=2")                # --at, or --atol?
+    assert result.returncode == 2
+    assert "ambiguous option: --a could match --at, --atol" in result.stderr
+
+
 def test_a_bad_expression_starting_with_minus_points_at_its_own_column(run_cli):
     result = run_cli("grad", "-x//2", "--at", "x=1")
     assert result.returncode == 2
@@ -244,6 +266,13 @@ def test_expect_off_by_one_in_the_last_digit_typed_exits_1_asking_for_more(run_c
     result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=2.4199")
     assert result.returncode == 1
     assert "off by one in the last digit given: give more digits" in result.stdout
+
+
+def test_expect_too_small_for_a_float_exits_1_calling_it_wrong(run_cli):
+    result = run_cli("grad", EXPR, "--at", "x=1,y=2", "--expect", "x=1e-400")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^x +1e-400 +2\.41997 .* WRONG$", result.stdout, re.MULTILINE)
 
 
 def test_expect_with_a_tolerance_ignores_the_digits(run_cli):

@@ -220,6 +220,17 @@ def test_graph_help_epilog_lists_one_example_per_line(run_cli):
     assert not any("|" in line for line in examples)
 
 
+@pytest.mark.parametrize("expression", [["--x"], ["--", "-x"]])
+def test_graph_takes_an_expression_starting_with_minus_or_after_a_double_dash(run_cli,
+                                                                            tmp_path,
+                                                                            expression):
+    result = run_cli("graph", *expression, "--at", "x=1", "-o", tmp_path / "g.dot")
+    assert result.returncode == 0, result.stderr
+    value = 1.0 if expression == ["--x"] else -1.0
+    assert printed(result.stdout)["value"] == value
+    assert f"data {value:g} | grad 1" in (tmp_path / "g.dot").read_text()
+
+
 def test_graph_highlight_error_names_the_expression_as_typed(run_cli, tmp_path):
     result = run_cli("graph", "x * y", "--at", "x=2,y=3", "-o", tmp_path / "g.svg",
                      "--highlight", "z")

@@ -105,6 +105,13 @@ def test_check_explain_and_draw_dot_raise_the_same_label_error(use):
         use(z)
 
 
+def test_an_unknown_label_lists_the_labels_there_in_natural_order():
+    w10, w2, w1 = (Value(1.0, label=name) for name in ("w10", "w2", "w1"))
+    root = w10 + w2 + w1
+    with pytest.raises(LabelError, match=r"\(labels there: w1, w2, w10\)$"):
+        find(root, ["w3"])
+
+
 # --- describe: how messages name a node
 
 def test_describe_names_a_labelled_node_by_label_and_value():

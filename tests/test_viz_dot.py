@@ -157,6 +157,12 @@ def test_record_fields_stack_across_the_direction_of_the_graph(rankdir, record):
     assert f"label={record}" in declarations(source)["v0"]
 
 
+@pytest.mark.parametrize("option", ["show_grad", "edge_labels", "clusters"])
+def test_an_on_off_option_must_be_a_bool(option):
+    with pytest.raises(TypeError, match=f"{option} must be True or False, got str 'yes'"):
+        draw_dot(readme_graph(), **{option: "yes"})
+
+
 def test_unknown_rankdir_is_rejected():
     with pytest.raises(ValueError, match="rankdir must be one of LR, RL, TB, BT, got 'XY'"):
         draw_dot(readme_graph(), rankdir="XY")
@@ -254,7 +260,7 @@ def test_highlight_by_value_equals_highlight_by_label():
 
 
 def test_highlight_of_an_unknown_label_lists_the_labels():
-    with pytest.raises(LabelError, match=r"no node labelled 'w99' .*labels there: .*w1, w10, "):
+    with pytest.raises(LabelError, match=r"no node labelled 'w99' .*labels there: .*w1, w2, "):
         draw_dot(article_cost(), highlight="w99")
 
 
@@ -336,6 +342,13 @@ def test_a_copy_shows_the_same_label_data_grad_and_highlight_as_the_value():
 def test_every_edge_of_the_plan_crosses_at_most_max_span_ranks():
     # the sum of the issue had 150²/2 bends before copies; now a handful
     assert layout_cost(sum_of_one_leaf(150)).bends <= MAX_SPAN
+
+
+def test_a_layouts_repr_gives_its_counts_not_its_edges():
+    plan = layout_cost(sum_of_one_leaf(150))
+    assert len(plan.far) > 100
+    assert repr(plan) == (f"Layout(values={plan.values}, operations={plan.operations}, "
+                          f"far={len(plan.far)} edges, bends={plan.bends}, cost={plan.cost})")
 
 
 def test_graphs_without_distant_operands_draw_no_copies():

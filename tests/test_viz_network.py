@@ -8,13 +8,14 @@ import graphviz
 import pytest
 
 from tinygrad_bp.backprop import backprop
-from tinygrad_bp.engine import Value, count_paths, trace
+from tinygrad_bp.engine import LabelError, Value, count_paths, trace
 from tinygrad_bp.errors import BPTypeError
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.viz import (MAX_WEIGHTS, ComputationGraph, GraphTooLarge, draw_dot,
                              draw_network, render)
 from tinygrad_bp.viz.dot import HIGHLIGHT
+from tinygrad_bp.viz.renderer import ENV_VAR
 
 from helpers import SVG
 from renderers import need_dot, need_pure
@@ -374,18 +375,52 @@ def test_highlight_without_targets_ends_at_the_outputs():
     assert "highlighted: 2 neuron-level paths from w1 to the outputs" in view.source
 
 
-def test_highlight_of_an_unknown_name_lists_the_names():
+def test_highlight_of_an_unknown_name_is_a_label_error_worded_as_draw_dots():
     net, x, y, _ = article()
-    with pytest.raises(ValueError, match=r"'w13': no weight, bias, neuron or input .*w12"):
+    with pytest.raises(LabelError) as by_dot:
+        draw_dot(mse(net(x), y), highlight="w13")
+    with pytest.raises(LabelError) as by_network:
         draw_network(net, x, y, highlight="w13")
+    assert str(by_dot.value).startswith("no node labelled 'w13' in the graph of C (labels "
+                                        "there: ")
+    assert str(by_network.value).startswith("no node labelled 'w13' in the network 2 → 3 → 2 "
+                                            "(labels there: ")
+    assert "w8, w9, w10, w11, w12, x1, x2" in str(by_network.value)
 
 
-def test_highlight_of_a_value_outside_the_network_is_refused():
+def test_highlight_of_a_value_outside_the_network_is_a_label_error():
     net, x, y, _ = article()
-    with pytest.raises(ValueError, match="not a parameter"):
+    with pytest.raises(LabelError, match=r"^'w1' \(data=1\) is not in the network 2 → 3 → 2: "
+                                         r"it is not one of its parameters$"):
         draw_network(net, x, y, highlight=Value(1.0, label="w1"))
+
+
+def test_highlight_of_a_neuron_of_another_network_is_a_label_error():
+    net, x, y, _ = article()
+    other, _, _ = article_network()
+    with pytest.raises(LabelError, match="is not in the network 2 → 3 → 2: it is not one of "
+                                         "its neurons"):
+        draw_network(net, x, y, highlight=other.layers[1].neurons[0])
+
+
+def test_highlight_of_something_else_is_a_type_error():
+    net, x, y, _ = article()
     with pytest.raises(TypeError, match="highlight must be"):
         draw_network(net, x, y, highlight=7)
+
+
+@pytest.mark.parametrize("label", ["z_o1", "a_o1"])
+def test_highlight_takes_the_engines_labels_of_a_neurons_z_and_a(label):
+    net, x, y, _ = article()
+    assert hot(draw_network(net, x, y, highlight=label)) == \
+        hot(draw_network(net, x, y, highlight="o1"))
+    assert f"from {label} to C" in draw_network(net, x, y, highlight=label).source
+
+
+def test_a_linear_neurons_a_is_not_a_name():
+    net = MLP(2, [1], output_activation="linear")
+    with pytest.raises(LabelError, match="no node labelled 'a_o1'"):
+        draw_network(net, highlight="a_o1")
 
 
 # --- bad input, size
@@ -393,6 +428,32 @@ def test_highlight_of_a_value_outside_the_network_is_refused():
 def test_draw_network_needs_an_mlp():
     with pytest.raises(TypeError, match="draws an MLP, got Value"):
         draw_network(Value(1.0))
+
+
+@pytest.mark.parametrize("given, error", [("5", TypeError), (2.5, TypeError),
+                                          (True, TypeError), (0, ValueError), (-1, ValueError)])
+def test_max_weights_must_be_a_positive_int(given, error):
+    net, _, _, _ = article()
+    with pytest.raises(error, match=f"max_weights must be a positive int, got .*{given!r}"):
+        draw_network(net, max_weights=given)
+
+
+def test_a_cost_that_is_not_a_function_is_a_type_error():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="cost must be a function cost\\(outputs, y\\)"):
+        draw_network(net, x, y, cost="mse")
+
+
+def test_a_cost_that_returns_no_value_is_a_type_error():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="cost must return the cost C as a Value.*got int 3"):
+        draw_network(net, x, y, cost=lambda a, b: 3)
+
+
+def test_show_grad_must_be_a_bool():
+    net, x, y, _ = article()
+    with pytest.raises(TypeError, match="show_grad must be True or False, got str 'yes'"):
+        draw_network(net, x, y, show_grad="yes")
 
 
 def test_targets_without_a_sample_are_refused():
@@ -444,6 +505,15 @@ def test_render_writes_a_view_as_dot_without_a_renderer(tmp_path):
     view = draw_network(net, x, y)
     path = render(view, tmp_path / "net.dot", renderer="/nonexistent/dot")
     assert path.read_text(encoding="utf-8") == view.source
+
+
+def test_the_views_own_render_writes_svg_by_default_as_draw_dots(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, need_pure())
+    monkeypatch.chdir(tmp_path)
+    net, x, y, _ = article()
+    assert draw_network(net, x, y).format == draw_dot(mse(net(x), y)).format == "svg"
+    assert draw_network(net, x, y).render("n") == "n.svg"
+    assert "(graphviz-pure)" in (tmp_path / "n.svg").read_text()
 
 
 def test_render_of_a_view_takes_no_drawing_options(tmp_path):
@@ -508,7 +578,7 @@ def test_graph_view_defaults_to_the_computation_graph(run_cli, tmp_path):
 @pytest.mark.parametrize("args, problem", [
     (["a * b", "--at", "a=1,b=2"], "--view neurons draws a network: use it with --network"),
     (["--network", "--edge-labels"], "apply to --view graph only"),
-    (["--network", "--highlight", "w13"], "'w13': no weight, bias, neuron or input"),
+    (["--network", "--highlight", "w13"], "no node labelled 'w13' in the network 2 → 3 → 2"),
 ])
 def test_graph_view_neurons_usage_errors_exit_2(run_cli, tmp_path, args, problem):
     result = run_cli("graph", *args, "--view", "neurons", "-o", tmp_path / "net.svg")
@@ -555,7 +625,7 @@ def test_a_network_without_a_sample_has_no_caption_about_gradients():
 def test_highlight_of_a_label_several_parameters_share_is_refused():
     net, x, y, _ = article()
     net.parameters()[1].label = "w1"                 # w2 relabelled: two weights named w1
-    with pytest.raises(ValueError, match="'w1': 2 of its weights, biases, neurons or inputs"):
+    with pytest.raises(LabelError, match="several nodes are labelled 'w1': pass the Value"):
         draw_network(net, x, y, highlight="w1")
 
 

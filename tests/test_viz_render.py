@@ -355,7 +355,16 @@ def test_digraph_render_of_pdf_with_graphviz_pure_says_pdf_needs_graphviz(pure, 
     monkeypatch.setenv(ENV_VAR, pure)
     with pytest.raises(FormatUnavailable, match="PDF needs Graphviz's dot"):
         draw_dot(readme_graph()).render(tmp_path / "g", format="pdf")
-    assert files_in(tmp_path) == ["g"]                          # the source only
+
+
+def test_a_refused_digraph_render_writes_no_file(pure, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, pure)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FormatUnavailable):
+        draw_dot(readme_graph()).render("gout2", format="pdf")
+    with pytest.raises(FormatUnavailable):
+        draw_dot(readme_graph()).render(outfile="h.pdf")
+    assert files_in(tmp_path) == []                             # not even the DOT source
 
 
 def test_digraph_view_without_a_display_fails_clearly_after_writing(pure, tmp_path,

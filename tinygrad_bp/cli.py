@@ -73,8 +73,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
                        command: Optional[str]) -> List[str]:
-    """`arguments` with an EXPR that starts with "-" (`-2*x`, `-x`) marked as positional: an
-    argument that is neither an option of its command nor the value of one.
+    """`arguments` with an EXPR that starts with "-" (`-2*x`, `-x`, `--x`) marked as
+    positional: an argument after the command that is neither an option of its command
+    (nor an abbreviation of one, as argparse reads them) nor the value of one. A "--"
+    marks the argument after it as EXPR, whatever it looks like: `grad -- -x --at x=1`.
 
     argparse takes every argument that starts with "-" for an option, but one that holds a
     blank for a positional argument: the mark is a leading blank, taken off again once the
@@ -84,14 +86,28 @@ def _shield_expression(arguments: List[str], parser: argparse.ArgumentParser,
     if subparser is None or "expression" not in subparser.positionals:
         return arguments
     options = subparser.options
-    shielded, takes_value = [], False
-    for argument in arguments:
-        if (argument.startswith("-") and not argument.startswith("--") and len(argument) > 1
-                and argument[:2] not in options and not takes_value):
+    at = arguments.index(command) + 1
+    shielded, takes_value, marked = arguments[:at], False, False
+    for argument in arguments[at:]:
+        if argument == "--" and not takes_value and not marked:
+            marked = True
+            continue
+        if marked or (argument.startswith("-") and len(argument) > 1 and not takes_value
+                      and not _is_option(argument, options)):
             argument = " " + argument
         takes_value = argument in options and options[argument].nargs != 0
+        marked = False
         shielded.append(argument)
     return shielded
+
+
+def _is_option(argument: str, options: Dict[str, argparse.Action]) -> bool:
+    """Whether argparse reads `argument` as one of `options`: `-o`, `-ofile`, `--at`,
+    `--at=x=1`, or an abbreviation of a long option (`--wr` for `--wrt`)."""
+    if not argument.startswith("--"):
+        return argument[:2] in options
+    name = argument.split("=", 1)[0]
+    return any(option.startswith(name) for option in options if option.startswith("--"))
 
 
 class _Command(argparse.ArgumentParser):
@@ -169,7 +185,7 @@ def _add_grad_command(commands: argparse._SubParsersAction) -> None:
         description="Print the value of EXPR at a point, its gradient with respect to each "
                     "variable, the numerical check of each (central differences), and with "
                     "--expect how hand-derived gradients compare. EXPR may start with a minus "
-                    "sign (-2*x). The numerical check evaluates EXPR twice per variable; past "
+                    "sign (-2*x) or follow -- (-- -x). The numerical check evaluates EXPR twice per variable; past "
                     f"{NUMERICAL_CHECK_BUDGET:,} node evaluations in all it checks an evenly "
                     "spread sample of the variables. Exit status 1 when an expectation fails, "
                     "2 for bad usage; the numerical check, which tests the engine and not "

@@ -335,19 +335,31 @@ def find(root: Value, keys: Sequence[Union[Value, str]],
         else:
             raise BPTypeError(f"a node is named by its label (str) or given as a Value, got "
                               f"{type(key).__name__} {key!r}")
+    if unknown or ambiguous or foreign:
+        raise label_error(f"the graph of {_short(root)}", by_label, unknown, ambiguous,
+                          [describe(v) for v in foreign],
+                          f"{_short(root)} was not computed from it")
+    return found
+
+
+def label_error(where: str, labels: Iterable[str], unknown: Sequence[str] = (),
+                ambiguous: Sequence[str] = (), foreign: Sequence[str] = (),
+                why_foreign: str = "") -> LabelError:
+    """The `LabelError` for keys that name no one node of `where` ("the graph of C"):
+    `unknown` labels (listed beside the `labels` there, in natural order: w1, w2, …, w10),
+    `ambiguous` ones, and `foreign` things (as described) that are not in it, `why_foreign`."""
     problems = []
     if unknown:
-        problems.append(f"no node labelled {', '.join(map(repr, unknown))} in the graph of "
-                        f"{_short(root)} (labels there: {', '.join(sorted(by_label)) or 'none'})")
+        there = sorted({label for label in labels if label}, key=lambda label: [
+            int(part) if i % 2 else part for i, part in enumerate(re.split(r"([0-9]+)", label))])
+        problems.append(f"no node labelled {', '.join(map(repr, unknown))} in {where} "
+                        f"(labels there: {', '.join(there) or 'none'})")
     if ambiguous:
         problems.append(f"several nodes are labelled {', '.join(map(repr, ambiguous))}: "
                         f"pass the Value itself, or label the nodes apart")
     if foreign:
-        problems.append(f"{', '.join(map(describe, foreign))} is not in the graph of "
-                        f"{_short(root)}: {_short(root)} was not computed from it")
-    if problems:
-        raise LabelError("; ".join(problems))
-    return found
+        problems.append(f"{', '.join(foreign)} is not in {where}: {why_foreign}")
+    return LabelError("; ".join(problems))
 
 
 def _short(node: Value) -> str:

@@ -45,6 +45,9 @@ class ComputationGraph(graphviz.Digraph):
 
     summary = "an empty graph"      # draw_dot says what it drew, for repr()
 
+    def __init__(self, *, format: str = "svg", **options: Any) -> None:
+        super().__init__(format=format, **options)
+
     def __repr__(self) -> str:
         return f"<ComputationGraph of {self.summary}; .source holds the DOT>"
 
@@ -75,18 +78,22 @@ class ComputationGraph(graphviz.Digraph):
         its suffix), optionally delete the source (`cleanup`) and open the picture (`view`);
         return the picture's path."""
         # NOTE: imported here because viz.files builds on this module.
-        from tinygrad_bp.viz.files import save_picture
+        from tinygrad_bp.viz.files import check_picture, save_picture
         if outfile is not None:
             format = format or Path(outfile).suffix.lstrip(".").lower() or None
             if filename is None:        # as graphviz does: the source beside the picture
                 filename = Path(outfile).with_suffix(".gv")
         fmt = format or self.format
-        source_path = self.save(filename, directory=directory)
-        picture = Path(outfile) if outfile is not None else Path(f"{source_path}.{fmt}")
+        source = os.path.join(self.directory if directory is None else directory,
+                              self.filename if filename is None else filename)
+        picture = Path(outfile) if outfile is not None else Path(f"{source}.{fmt}")
         if picture.suffix.lower() != f".{fmt}":
             raise BPValueError(f"cannot write {fmt} into {str(picture)!r}: its suffix says "
                                f"another format")
-        save_picture(self.source, picture, timeout=timeout)
+        # NOTE: refused before the source is saved, whose directory graphviz may create
+        renderer = check_picture(picture, timeout=timeout, writable=False)
+        source_path = self.save(filename, directory=directory)
+        save_picture(self.source, picture, renderer=renderer, timeout=timeout)
         if cleanup:
             os.remove(source_path)
         if view:
@@ -148,6 +155,9 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     if not isinstance(root, Value):
         raise BPTypeError(f"draw_dot needs a Value, got {type(root).__name__} {root!r}")
     check_rankdir(rankdir)
+    for flag, name in ((show_grad, "show_grad"), (edge_labels, "edge_labels"),
+                       (clusters, "clusters")):
+        check_flag(flag, name)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
         raise BPTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} "
                           f"{max_nodes!r}")
@@ -162,7 +172,7 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     paths = count_paths(nodes, target) if target is not None else {}
     on_path = {node for node, count in paths.items() if count}
 
-    dot = ComputationGraph(name="computation graph", format="svg", graph_attr={
+    dot = ComputationGraph(name="computation graph", graph_attr={
         "rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.3", **_FONT},
         node_attr=_FONT, edge_attr={**_FONT, "fontsize": "9"})
     dot.summary = (f"{root.label or 'the root'}: {len(nodes)} Values, "
@@ -213,6 +223,11 @@ class Layout(NamedTuple):
     def cost(self) -> int:
         """The nodes Graphviz's dot lays out, virtual ones included: what drives its time."""
         return self.values + self.operations + len(self.far) + self.bends
+
+    def __repr__(self) -> str:
+        # NOTE: counts, not the edges in `far`: a large graph has thousands of them
+        return (f"Layout(values={self.values}, operations={self.operations}, "
+                f"far={len(self.far)} edges, bends={self.bends}, cost={self.cost})")
 
 
 def layout_cost(root: Value, clusters: bool = True) -> Layout:
@@ -331,6 +346,13 @@ def _caption(root: Value, grads_missing: bool, target: Optional[Value],
 def _number(x: float) -> str:
     """A number as the picture shows it: 4 significant digits (the tooltip has them all)."""
     return f"{x:.4g}"
+
+
+def check_flag(value: object, name: str) -> None:
+    """Refuse an on/off option that is not a bool ("yes", 1): a TypeError naming it."""
+    if not isinstance(value, bool):
+        raise BPTypeError(f"{name} must be True or False, got {type(value).__name__} "
+                          f"{value!r}")
 
 
 def check_rankdir(rankdir: object) -> None:

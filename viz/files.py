@@ -85,20 +85,31 @@ def save_picture(source: str, path: PathLike, *, renderer: Optional[str] = None,
         raise BPTypeError(f"a picture is written to a path (str or Path), got "
                           f"{type(path).__name__} {path!r}")
     path = Path(path)
+    renderer = check_picture(path, renderer, timeout)
+    with sigterm_cleans_up():
+        data = source.encode("utf-8") if renderer is None else \
+            run_renderer(source, format_of(path), renderer, timeout)
+        write_file(path, data)
+    return path
+
+
+def check_picture(path: PathLike, renderer: Optional[str] = None,
+                  timeout: Optional[float] = None, *, writable: bool = True) -> Optional[str]:
+    """Refuse at once, before anything is written, a picture `path` that cannot be made:
+    a suffix of no format, a step-through page (made from a Value), a path that cannot be
+    written (see `check_writable`; not checked with `writable=False`), no renderer, or a
+    format the renderer cannot write. Return the renderer to run (None for .dot)."""
     fmt = format_of(path)
     if fmt == "html":
         raise BPValueError(f"{str(path)!r}: a step-through page is made from a Value, not from "
-                         f"DOT source: viz.render(root, path)")
-    check_writable(path)
-    with sigterm_cleans_up():
-        if fmt == "dot":
-            data = source.encode("utf-8")
-        else:
-            renderer = renderer or find_renderer()
-            check_format(fmt, renderer, timeout)
-            data = run_renderer(source, fmt, renderer, timeout)
-        write_file(path, data)
-    return path
+                           f"DOT source: viz.render(root, path)")
+    if writable:
+        check_writable(path)
+    if fmt == "dot":
+        return None
+    renderer = renderer or find_renderer()
+    check_format(fmt, renderer, timeout)
+    return renderer
 
 
 def format_of(path: PathLike) -> str:

@@ -29,12 +29,13 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tu
 
 import graphviz
 
-from tinygrad_bp.engine import Operand, Value, trace
+from tinygrad_bp.engine import Operand, Value, describe, label_error, trace
 from tinygrad_bp.errors import BPTypeError, BPValueError
+from tinygrad_bp.layout import positive_int
 from tinygrad_bp.losses import binary_cross_entropy, mse
 from tinygrad_bp.nn import MLP, Neuron
-from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_rankdir,
-                                 dot_text)
+from tinygrad_bp.viz.dot import (HIGHLIGHT, ComputationGraph, GraphTooLarge, check_flag,
+                                 check_rankdir, dot_text)
 
 MAX_WEIGHTS = 100
 ACTIVATION_TEXT = {"sigmoid": "σ(z)", "tanh": "tanh(z)", "relu": "relu(z)"}
@@ -80,9 +81,11 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
       They are the parameters' `.grad`, from whatever cost `backward()` was called on;
       before it, the caption says that gradients are not computed yet.
     - `highlight`: a weight or bias (its label or its Value), a neuron (its name, e.g. "h1",
-      or the Neuron) or an input ("x1"): mark every neuron-level path through which it
-      reaches C (or the outputs, without y) and count them in the caption: one for w7,
-      two for w1 in the article's network.
+      the engine's labels of its z and a, "z_h1" and "a_h1", or the Neuron) or an input
+      ("x1"): mark every neuron-level path through which it reaches C (or the outputs,
+      without y) and count them in the caption: one for w7, two for w1 in the article's
+      network. A name of nothing or of several things, or a Value or Neuron not in `net`,
+      is a `LabelError` (a ValueError), worded as `draw_dot`'s.
     - `rankdir`: "LR" (inputs on the left), "RL", "TB" or "BT". Whatever the options, the
       neurons of a layer keep their index order: h1 above h2 (left of it for TB and BT).
     - `max_weights`: a network with more weights is refused (`GraphTooLarge`): its arrows
@@ -95,6 +98,11 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     if not isinstance(net, MLP):
         raise BPTypeError(f"draw_network draws an MLP, got {type(net).__name__} {net!r}")
     check_rankdir(rankdir)
+    check_flag(show_grad, "show_grad")
+    positive_int(max_weights, "max_weights")
+    if not callable(cost):
+        raise BPTypeError(f"cost must be a function cost(outputs, y) -> Value, such as "
+                          f"losses.mse; got {type(cost).__name__} {cost!r}")
     neurons = [n for layer in net.layers for n in layer.neurons]
     weights = sum(len(n.w) for n in neurons)
     if weights > max_weights:
@@ -107,6 +115,9 @@ def draw_network(net: MLP, x: Optional[Sequence[Operand]] = None,
     forward = _forward(net, x) if x is not None else {}
     C = cost([forward[n.name][1] for n in net.layers[-1].neurons], y) \
         if y is not None else None
+    if y is not None and not isinstance(C, Value):
+        raise BPTypeError(f"cost must return the cost C as a Value (computed from the outputs "
+                          f"and y), got {type(C).__name__} {C!r}")
     grads_known = show_grad and any(p.grad != 0.0 for p in net.parameters())
     sources = _sources(net)
     hot = _highlight(net, sources, highlight, C is not None) if highlight is not None \
@@ -197,17 +208,17 @@ def _highlight(net: MLP, sources: Dict[str, List[str]], highlight: Union[str, Va
         entries.append((f"x{k}", [(f"x{k}", n.name) for n in net.layers[0].neurons]))
     for layer in net.layers:
         for neuron in layer.neurons:
-            entries += [(neuron.name, [(neuron.name, neuron.name)]),
-                        (neuron.b.label, [(neuron.name, neuron.name)])]
+            itself = [(neuron.name, neuron.name)]
+            entries += [(neuron.name, itself), (f"z_{neuron.name}", itself),
+                        (neuron.b.label, itself)]
+            if neuron.activation != "linear":       # NOTE: a linear neuron's a is its z
+                entries.append((f"a_{neuron.name}", itself))
             entries += [(w.label, [(source, neuron.name)])
                         for w, source in zip(neuron.w, sources[neuron.name])]
     matches = [arrows for label, arrows in entries if label == name]
     if len(matches) != 1:
-        found = "no weight, bias, neuron or input" if not matches else f"{len(matches)} of its " \
-            f"weights, biases, neurons or inputs"
-        raise BPValueError(f"highlight {name!r}: {found} of the network {_shape(net)} "
-                           f"{'has' if not matches else 'have'} that name; names there: "
-                           f"{', '.join(dict.fromkeys(label for label, _ in entries))}")
+        raise label_error(f"the network {_shape(net)}", (label for label, _ in entries),
+                          unknown=[] if matches else [name], ambiguous=[name] if matches else [])
     own = matches[0]
     layers = [[n.name for n in layer.neurons] for layer in net.layers]
     paths = dict.fromkeys(layers[-1], 1)
@@ -232,11 +243,13 @@ def _highlight_name(net: MLP, highlight: Union[str, Value, Neuron]) -> str:
         return highlight
     if isinstance(highlight, Neuron):
         if all(highlight is not n for layer in net.layers for n in layer.neurons):
-            raise BPValueError(f"highlight: {highlight!r} is not a neuron of {net!r}")
+            raise label_error(f"the network {_shape(net)}", (), foreign=[repr(highlight)],
+                              why_foreign="it is not one of its neurons")
         return highlight.name
     if isinstance(highlight, Value):
         if all(highlight is not p for p in net.parameters()):
-            raise BPValueError(f"highlight {highlight!r} is not a parameter of {net!r}")
+            raise label_error(f"the network {_shape(net)}", (), foreign=[describe(highlight)],
+                              why_foreign="it is not one of its parameters")
         return highlight.label
     raise BPTypeError(f"highlight must be a name (e.g. 'w7', 'b1', 'h1', 'x1'), a parameter "
                       f"Value or a Neuron, got {type(highlight).__name__} {highlight!r}")

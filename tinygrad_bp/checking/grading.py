@@ -37,6 +37,8 @@ class CheckRow(NamedTuple):
                                     # or exact (an integer)
     last_digit_off: int = 0         # how many units of its last digit it is off, when not
                                     # passed and graded by precision (0 otherwise)
+    precision: Optional[str] = None     # "4 significant digits", "3 decimal places" (see
+                                        # `Written.precision`); None like `digits`
 
     @property
     def rounding(self) -> bool:
@@ -46,31 +48,57 @@ class CheckRow(NamedTuple):
     @property
     def verdict(self) -> str:
         if self.passed:
-            return "ok" if self.digits is None else \
-                f"agrees to the {plural(self.digits, 'significant digit')} given"
+            return "ok" if self.precision is None else f"agrees to the {self.precision} given"
         if self.rounding:
             return "off by one in the last digit given: give more digits"
         return "WRONG"
 
 
 class Written(NamedTuple):
-    """A number as written: its value, its text, and one unit of its last digit (0: exact)."""
+    """A number as written: its value, its text, and where its last digit stands.
+
+    `exponent`: the last digit is worth 10**exponent (None: exact). `digits` counts the
+    significant digits, 0 for a zero ("0.000"), None for an integer (exact).
+    """
     value: float
     text: str
-    digits: Optional[int]   # significant digits, None for an integer (exact)
-    unit: float
+    digits: Optional[int]
+    exponent: Optional[int]
+
+    @property
+    def unit(self) -> float:
+        """One unit of the last digit, as a float (0.0 when exact, or when it underflows)."""
+        return 0.0 if self.exponent is None else float(self.decimal_unit)
+
+    @property
+    def decimal_unit(self) -> decimal.Decimal:
+        """One unit of the last digit, exactly (1E-400 stays 1E-400)."""
+        return decimal.Decimal(1).scaleb(self.exponent or 0, _EXACT)
+
+    @property
+    def precision(self) -> Optional[str]:
+        """The precision given, in words: "4 significant digits"; for a zero, its decimal
+        places ("0.000": "3 decimal places"); None when exact."""
+        if self.digits is None:
+            return None
+        if self.digits:
+            return plural(self.digits, "significant digit")
+        if self.exponent < 0:
+            return plural(-self.exponent, "decimal place")
+        return f"nearest {self.decimal_unit:f}"
 
 
 def written(number: Union[Number, str]) -> Written:
     """How precisely a hand value was written, for grading it.
 
     - A str is read as typed: "0.001186" has 4 significant digits, its last worth 1e-6;
-      "0.0011860" has 5. An integer ("4", "-12") is exact.
+      "0.0011860" has 5. An integer ("4", "-12") is exact. Text too small for a float
+      ("1e-400") keeps its digits: it is graded by them, in decimal arithmetic.
     - A float is read as its shortest repr, the digits Python prints for it: 0.001186 has
       4 significant digits. An integral float (4.0) is exact, like an int.
 
         >>> written("0.0011860")
-        Written(value=0.001186, text='0.0011860', digits=5, unit=1e-07)
+        Written(value=0.001186, text='0.0011860', digits=5, exponent=-7)
         >>> written(4.0).digits is None
         True
     """
@@ -85,13 +113,15 @@ def written(number: Union[Number, str]) -> Written:
     if not math.isfinite(value):
         raise ValueError(f"a hand value must be finite, got {number!r}")
     if exact:
-        return Written(value, text, None, 0.0)
-    try:
-        sign, digits, exponent = decimal.Decimal(text).as_tuple()
-    except decimal.InvalidOperation:        # NOTE: float() reads forms Decimal does not
-        sign, digits, exponent = decimal.Decimal(repr(value)).as_tuple()
+        return Written(value, text, None, None)
+    sign, digits, exponent = _decimal(text, value).as_tuple()
     significant = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
-    return Written(value, text, max(significant, 1), 10.0 ** exponent)
+    return Written(value, text, significant, exponent)
+
+
+# NOTE: a context for grading a hand value against a float whatever their sizes: no
+# exponent is out of its range, and its precision holds every digit of a float (767 at most).
+_EXACT = decimal.Context(prec=2000, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX)
 
 
 # NOTE: hand values computed with floats carry float rounding; below this relative
@@ -229,9 +259,9 @@ def check(root: Value,
             rows.append(CheckRow(name, node, hand.value, engine, error,
                                  agrees(hand.value, engine, rtol, atol), hand.text))
             continue
-        off = 0 if agrees(hand.value, engine, FLOAT_ROUNDING, 0.0) else _units_off(hand, engine)
+        off = _units_off(hand, engine)
         rows.append(CheckRow(name, node, hand.value, engine, error, off == 0,
-                             hand.text, hand.digits, off))
+                             hand.text, hand.digits, off, hand.precision))
     if order == 2:
         return CheckReport(root, rows, {}, {}, rtol, atol, order)
     wrong = [row for row in rows if not row.passed and not row.rounding]
@@ -283,14 +313,32 @@ def _second_derivatives(root: Value, expected: Mapping[object, object],
 
 def _units_off(hand: Written, engine: float) -> int:
     """By how many units of its last digit `hand` differs from `engine` rounded there
-    (0: it is that rounding); for an exact hand value, 0 if equal else a large number."""
+    (0: it is that rounding, or equal up to `FLOAT_ROUNDING`); for an exact hand value,
+    0 if equal else a large number. In decimal arithmetic, so that no unit of a last digit
+    is too small or too large for a float (1e-400, 5e-324)."""
     if hand.digits is None:
         return 0 if hand.value == engine else 10
-    # NOTE: half a unit is the rounding's reach; a hair more absorbs the binary error of
-    # unit itself (1e-6 is not exact in binary), never a whole digit.
-    if abs(hand.value - engine) <= 0.5 * hand.unit * (1 + 1e-9):
+    given, exact = _decimal(hand.text, hand.value), decimal.Decimal(engine)
+    difference = _EXACT.subtract(given, exact)
+    if abs(difference) <= _EXACT.multiply(decimal.Decimal(FLOAT_ROUNDING),
+                                          max(abs(given), abs(exact))):
         return 0
-    return round(hand.value / hand.unit) - math.floor(engine / hand.unit + 0.5)
+    unit = hand.decimal_unit
+    # NOTE: half a unit is the rounding's reach: the engine's value rounded at the last
+    # digit given is the hand value.
+    if abs(difference) <= _EXACT.multiply(unit, decimal.Decimal("0.5")):
+        return 0
+    rounded = _EXACT.divide(exact, unit).to_integral_value(decimal.ROUND_HALF_UP, _EXACT)
+    return int(_EXACT.divide(given, unit) - rounded)
+
+
+def _decimal(text: str, value: float) -> decimal.Decimal:
+    """A hand value in decimal: its text as typed, else (a form float() reads and Decimal
+    does not, such as "1_000.5") its float's repr."""
+    try:
+        return decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return decimal.Decimal(repr(value))
 
 
 def _explain_or_one_step(root: Value, node: Value,
