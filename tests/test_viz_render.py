@@ -366,7 +366,7 @@ def test_signals_in_a_held_block_reach_their_handlers_after_it_every_one(own_han
             came.append("end of the block")
     assert came == ["end of the block", "SIGTERM", "SIGINT"]
     assert str(raised.value) == "SIGINT" and str(raised.value.__context__) == "SIGTERM"
-    assert signal.getsignal(signal.SIGINT) is handler and signal.getsignal(signal.SIGTERM) is handler
+    assert signal.getsignal(signal.SIGINT) is signal.getsignal(signal.SIGTERM) is handler
 
 
 # --- graphviz.Digraph's own methods go through the same renderer lookup
