@@ -1,6 +1,7 @@
 """render and the renderers: real Graphviz `dot` and graphviz-pure, each selected explicitly."""
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from tinygrad_bp.engine import Value, trace
 from tinygrad_bp.viz import (DEFAULT_TIMEOUT, ENV_VAR, TIMEOUT_ENV_VAR, FormatUnavailable,
                             NoViewer, RenderError, RendererNotFound, RenderTimeout, draw_dot,
                             find_renderer, render, render_timeout, run_renderer)
-from tinygrad_bp.viz.renderer import STDERR_SHOWN
+from tinygrad_bp.viz.renderer import STDERR_SHOWN, signals_held
 
 from helpers import ROOT, SVG
 from renderers import ends_soon, fake_executable, hanging_renderer
@@ -320,6 +321,52 @@ def test_the_timeout_defaults_to_60_s_unless_the_environment_says(environ, secon
 def test_a_bad_timeout_in_the_environment_is_named(text):
     with pytest.raises(ValueError, match=f"{TIMEOUT_ENV_VAR}='{text}' must be a positive"):
         render_timeout({TIMEOUT_ENV_VAR: text})
+
+
+# --- Ctrl-C and SIGTERM as the renderer starts
+
+@pytest.fixture
+def own_handlers():
+    """The handlers of SIGINT and SIGTERM are put back as they were after the test."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+
+
+def test_ctrl_c_while_popen_starts_the_renderer_still_kills_it(tmp_path, monkeypatch):
+    started, pids = subprocess.Popen, []
+
+    def ctrl_c_before_popen_returns(*args, **kwargs):
+        process = started(*args, **kwargs)
+        pids.append(process.pid)
+        signal.raise_signal(signal.SIGINT)      # as a Ctrl-C just after the fork
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", ctrl_c_before_popen_returns)
+    with pytest.raises(KeyboardInterrupt):
+        run_renderer("digraph {}", "svg", hanging_renderer(tmp_path))
+    assert len(pids) == 1 and ends_soon(pids[0])
+
+
+def test_signals_in_a_held_block_reach_their_handlers_after_it_every_one(own_handlers):
+    came = []
+
+    def handler(signum, frame):
+        came.append(signal.Signals(signum).name)
+        raise RuntimeError(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    with pytest.raises(RuntimeError) as raised:
+        with signals_held():
+            signal.raise_signal(signal.SIGTERM)
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGTERM)
+            came.append("end of the block")
+    assert came == ["end of the block", "SIGTERM", "SIGINT"]
+    assert str(raised.value) == "SIGINT" and str(raised.value.__context__) == "SIGTERM"
+    assert signal.getsignal(signal.SIGINT) is signal.getsignal(signal.SIGTERM) is handler
 
 
 # --- graphviz.Digraph's own methods go through the same renderer lookup

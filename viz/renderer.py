@@ -28,7 +28,8 @@ import sysconfig
 import tempfile
 import threading
 from contextlib import contextmanager
-from typing import IO, FrozenSet, Iterator, List, Mapping, Optional, Tuple
+from types import FrameType
+from typing import IO, Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
 import graphviz
 
@@ -170,20 +171,69 @@ def _run(command: List[str], stdin: bytes, timeout: float) -> Tuple[int, bytes, 
     # NOTE: stderr goes to a file, of which only the start is read: a renderer that
     # writes without end cannot fill memory.
     with tempfile.TemporaryFile() as stderr, sigterm_cleans_up():
+        process = None
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=stderr, start_new_session=True)
-        except OSError as error:
-            raise RendererNotFound(f"cannot run the renderer {command[0]!r}: {error}") from None
-        try:
+            with signals_held():
+                try:
+                    process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                               stdout=subprocess.PIPE, stderr=stderr,
+                                               start_new_session=True)
+                except OSError as error:
+                    raise RendererNotFound(f"cannot run the renderer {command[0]!r}: "
+                                           f"{error}") from None
             stdout, _ = process.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             raise RenderTimeout(command, timeout, _start_of(stderr)) from None
         except BaseException:
-            _kill_group(process)
+            if process is not None:
+                _kill_group(process)
             raise
         return process.returncode, stdout, _start_of(stderr)
+
+
+Handler = Callable[[int, Optional[FrameType]], object]      # a signal's Python handler
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Within this block Ctrl-C and SIGTERM are held back; at its end each one that came
+    reaches the handler there was before, in the order they came, every one even if an
+    earlier one raises.
+
+    NOTE: Popen returns the process only once it has started it. A KeyboardInterrupt
+    raised in between (as it returns from the fork) loses the process: nothing could kill
+    the renderer, which would outlive the command. Held back, the signal arrives once the
+    process is known.
+
+    Only Python handlers are held (only they can raise), and only in the main thread
+    (the only one they run in).
+    """
+    held: Dict[int, Optional[FrameType]] = {}
+    previous: Dict[int, Handler] = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                handler = signal.getsignal(signum)
+                if callable(handler):
+                    previous[signum] = handler
+                    signal.signal(signum, lambda number, frame: held.setdefault(number, frame))
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _deliver([(previous[signum], signum, frame) for signum, frame in held.items()])
+
+
+def _deliver(signals: List[Tuple[Handler, int, Optional[FrameType]]]) -> None:
+    """Call each handler on its signal in turn, every one even if an earlier one raises
+    (the exception of the last to raise propagates, the earlier ones as its context)."""
+    if signals:
+        (handler, signum, frame), rest = signals[0], signals[1:]
+        try:
+            handler(signum, frame)
+        finally:
+            _deliver(rest)
 
 
 @contextmanager
