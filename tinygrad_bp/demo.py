@@ -26,14 +26,15 @@ section 7 shows the gradients of one `C.backward()`, as printed above it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator, List, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, List, Sequence, Union
 
-from tinygrad_bp.backprop import Backprop, backprop
-from tinygrad_bp.checking import explain
 from tinygrad_bp.engine import Value, find
 from tinygrad_bp.losses import mse
 from tinygrad_bp.nn import MLP, article_network
 from tinygrad_bp.optim import SGD
+
+if TYPE_CHECKING:
+    from tinygrad_bp.backprop import Backprop
 
 DEFAULT_SVG = "tinygrad-bp-demo.svg"
 DEFAULT_LR = 0.5
@@ -47,6 +48,11 @@ def replay(lr: float = DEFAULT_LR, svg: Union[str, Path, None] = DEFAULT_SVG) ->
         >>> lines[0]
         "The article's 2-3-2 sigmoid network, x = (0.05, 0.1), y = (0.01, 0.99)"
     """
+    # NOTE: imported here, not at the top: every command's parser reads this module's
+    # defaults, and `tinygrad-bp train` should not pay for the checking and reference code.
+    from tinygrad_bp.backprop import backprop
+    from tinygrad_bp.checking import explain
+
     net, x, y = article_network()
     C = mse(net(x), y)
     C.backward()

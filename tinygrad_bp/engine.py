@@ -494,24 +494,6 @@ _MAX = sys.float_info.max
 _MANY = object()        # _p1 of a node with three or more parents (see Value.__slots__)
 
 
-def _node(data: float, op: Op, a: Value, g0: float, b: Optional[Value],
-          g1: Optional[float]) -> Value:
-    """A node of the built-in operation `op` of operands a (and b, else None) with local
-    derivatives g0 (and g1; for one operand, g1 is the number folded in, or None): its
-    inputs and outputs are already checked."""
-    node = _new(Value)
-    node._data = data
-    node.grad = 0.0
-    node._label = ""
-    node._op = op
-    node._p0 = a
-    node._p1 = b
-    node._g0 = g0
-    node._g1 = g1                   # ∂/∂b, or the folded number (see Value.__slots__)
-    node._mark = None
-    return node
-
-
 def _set_edges(node: Value, parents: tuple, local_grads: tuple) -> None:
     """Store a node's edges in its slots (see Value.__slots__)."""
     if len(parents) == 1:
@@ -723,7 +705,11 @@ def _build_methods() -> None:
 
         a = self._data; b = other._data
         out = a * b
-        return _node(out, OP, self, b, other, a)
+        node = _new(Value)
+        node._data = out; node.grad = 0.0; node._label = ''; node._op = OP
+        node._p0 = self; node._p1 = other; node._g0 = b; node._g1 = a
+        node._mark = None
+        return node
     """
     methods: Dict[str, List[Op]] = {}
     for op in OPS.values():
@@ -738,7 +724,7 @@ def _method(name: str, ops: List[Op]) -> Callable[..., Value]:
     """The method `name` of Value for the rules `ops` (one per kind of operand)."""
     on_value = [op for op in ops if not op.folded]
     on_number = [op for op in ops if op.folded]
-    namespace = {**MATH, "Value": Value, "_node": _node, "_constant": _constant,
+    namespace = {**MATH, "Value": Value, "_new": _new, "_constant": _constant,
                  "_overflow": _overflow, "_MAX": _MAX}
     # NOTE: the function is defined as `method`: named `tanh`, it would hide math's tanh.
     lines = [f"def method(self{', other' if on_number or on_value[0].arity == 2 else ''}):"]
@@ -782,11 +768,15 @@ def _body(op: Op, tag: str, namespace: Dict[str, object]) -> List[str]:
         lines.append(f"    if not ({' and '.join(f'-_MAX <= {x} <= _MAX' for x in finite)}):")
         grads = ", ".join(local) + ("," if len(local) == 1 else "")
         lines.append(f"        _overflow(out, {operands}, ({grads}), OP{tag}, {c})")
-    if op.arity == 2:
-        lines.append(f"    return _node(out, OP{tag}, self, {local[0]}, other, {local[1]})")
-    else:
-        lines.append(f"    return _node(out, OP{tag}, self, {local[0]}, None, {c})")
-    return lines
+    # NOTE: the node is made here, not by a helper's call: a call per node was a tenth of
+    # the build of a chain. Its slots are set as Value.__slots__ describes them.
+    p1, g1 = ("other", local[1]) if op.arity == 2 else ("None", c)
+    return lines + [
+        "    node = _new(Value)",
+        "    node._data = out; node.grad = 0.0; node._label = ''; node._op = OP" + tag,
+        f"    node._p0 = self; node._p1 = {p1}; node._g0 = {local[0]}; node._g1 = {g1}",
+        "    node._mark = None",
+        "    return node"]
 
 
 _PLAIN = re.compile(r"-?(\d+\.\d+|a|b|c|out)")   # a local derivative that cannot overflow
